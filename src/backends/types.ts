@@ -1,0 +1,87 @@
+// The backend interface: the few kernels the decoder needs, nothing more.
+//
+// A backend only *computes*. It never decides which neurons to keep — that is the
+// job of an FFN policy (src/reference/policies/). A kept-neuron list is an
+// Int32Array of neuron ids in ascending order; `null` means "all neurons".
+//
+// All arrays are Float32Array in the layouts documented in src/reference/model.ts.
+// A backend that keeps device copies of weights (GPU, WASM heap) may cache them
+// keyed by the identity of the Float32Array it is given (a WeakMap): the decoder
+// passes the same weight arrays on every call, and the same kept-list object for
+// every generated token of one prompt, so slicing can happen once per prompt.
+
+import type { FfnKind, FfnWeights } from '../reference/model.js';
+
+export interface AttentionShape {
+  nHeads: number;
+  nKvHeads: number;
+  headSize: number;
+  /** Row length of the KV cache: nKvHeads · headSize. */
+  kvDim: number;
+}
+
+export interface Kernels {
+  /** out[r] = Σ_c w[r·cols + c] · x[c], for r < rows. */
+  matvec(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void;
+
+  /** out = x / sqrt(mean(x²) + eps) ⊙ weight. */
+  rmsnorm(out: Float32Array, x: Float32Array, weight: Float32Array, eps: number): void;
+
+  /**
+   * Rotary position embedding in place, llama2.c convention: within each head of
+   * size `headSize`, consecutive pairs (2j, 2j+1) are rotated by pos·theta^(-2j/headSize).
+   */
+  rope(vec: Float32Array, pos: number, headSize: number, theta: number): void;
+
+  /**
+   * One causal attention step for the token at `pos`: for each query head h, attend
+   * over cache rows 0..pos of KV head floor(h / (nHeads/nKvHeads)).
+   * keyCache/valueCache: [seqLen][kvDim] for this layer, rows 0..pos already written.
+   * Scores are scaled by 1/sqrt(headSize) and softmaxed in float.
+   */
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    keyCache: Float32Array,
+    valueCache: Float32Array,
+    pos: number,
+    shape: AttentionShape,
+  ): void;
+
+  /**
+   * FFN intermediate activations of all neurons (Eq 17, the inner part):
+   * a_i = act(gate_i·x) · (up_i·x) for gated kinds, act(up_i·x + b_i) otherwise.
+   */
+  ffnActivations(a: Float32Array, x: Float32Array, ffn: FfnWeights, kind: FfnKind): void;
+
+  /**
+   * Down projection over kept neurons (Eq 19 restricted to a set):
+   * out = Σ_{i ∈ kept} a_i · downT[i] (+ downBias).  kept = null: all neurons.
+   */
+  ffnDown(out: Float32Array, a: Float32Array, ffn: FfnWeights, kept: Int32Array | null): void;
+
+  /**
+   * The sliced FFN used by TDA / Griffin generation: gate, up and down rows of the
+   * kept neurons only. Must equal ffnActivations + ffnDown over the same kept list.
+   */
+  ffnSliced(out: Float32Array, x: Float32Array, ffn: FfnWeights, kind: FfnKind, kept: Int32Array | null): void;
+}
+
+/** What a backend really ran on — reported by every run, never guessed. */
+export interface BackendInfo {
+  engine: string; // e.g. "typescript", "tfjs-wasm", "gpu.js", "n-api c++", "cuda"
+  mode: string; // e.g. "float64-accumulate", "wasm-simd", "webgl", "cpu", "sm_90"
+  device: string; // CPU model or GPU name
+  threads: number;
+  simd: boolean;
+  precision: 'fp32' | 'fp16' | 'bf16';
+  notes?: string;
+}
+
+export interface Backend {
+  readonly name: string;
+  info(): BackendInfo;
+  readonly kernels: Kernels;
+  /** Releases device memory or worker threads, if any. */
+  dispose?(): void;
+}

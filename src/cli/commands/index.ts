@@ -1,0 +1,1 @@
+// One export per `tda` command; each registers itself on the commander program.
