@@ -27,9 +27,7 @@ export class BackendUnavailableError extends UserError {}
 export async function loadBackend(name: string): Promise<Backend> {
   const factory = factories.get(name);
   if (!factory) {
-    throw new BackendUnavailableError(
-      `unknown backend "${name}" (known: ${registeredBackendNames().join(', ')})`,
-    );
+    throw new UserError(`unknown backend "${name}" (known: ${registeredBackendNames().join(', ')})`);
   }
   return factory();
 }

@@ -1,0 +1,89 @@
+// The native CPU backend: C++ kernels (AVX2+FMA, persistent thread pool) behind
+// N-API, built from native/ by `npm run build:native`. Weights are passed as the
+// Float32Arrays themselves; the addon reads their storage in place (no copies).
+// Summation orders and why each kernel is fast: native/README.md.
+
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { FfnKind, FfnWeights } from '../../reference/model.js';
+import { BackendUnavailableError, registerBackend } from '../registry.js';
+import type { AttentionShape, Backend, Kernels } from '../types.js';
+
+/** The addon's exports (native/src/addon_cpu.cc). */
+interface NativeCpuAddon {
+  matvec(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void;
+  rmsnorm(out: Float32Array, x: Float32Array, weight: Float32Array, eps: number): void;
+  rope(vec: Float32Array, pos: number, headSize: number, theta: number): void;
+  attention(
+    out: Float32Array, q: Float32Array, keyCache: Float32Array, valueCache: Float32Array,
+    pos: number, nHeads: number, nKvHeads: number, headSize: number, kvDim: number,
+  ): void;
+  ffnActivations(
+    a: Float32Array, x: Float32Array, gate: Float32Array | null, up: Float32Array, downT: Float32Array,
+    upBias: Float32Array | null, downBias: Float32Array | null, kind: number,
+  ): void;
+  ffnDown(
+    out: Float32Array, a: Float32Array, gate: Float32Array | null, up: Float32Array, downT: Float32Array,
+    upBias: Float32Array | null, downBias: Float32Array | null, kind: number, kept: Int32Array | null,
+  ): void;
+  ffnSliced(
+    out: Float32Array, x: Float32Array, gate: Float32Array | null, up: Float32Array, downT: Float32Array,
+    upBias: Float32Array | null, downBias: Float32Array | null, kind: number, kept: Int32Array | null,
+  ): void;
+  info(): { mode: string; simd: boolean; threads: number };
+}
+
+/** FfnKind codes shared with native/src/kernels.h (enum FfnKind). */
+export const FFN_KIND_CODE: Record<FfnKind, number> = { swiglu: 0, geglu: 1, relu: 2, gelu: 3 };
+
+export const NATIVE_CPU_ADDON = 'native/build/Release/tda_native_cpu.node';
+
+const require = createRequire(import.meta.url);
+
+function loadAddon(): NativeCpuAddon {
+  // src/backends/native-cpu/ → repository root (also from dist/backends/native-cpu/).
+  const file = new URL('../../../' + NATIVE_CPU_ADDON, import.meta.url);
+  try {
+    return require(fileURLToPath(file)) as NativeCpuAddon;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'MODULE_NOT_FOUND' ? `${NATIVE_CPU_ADDON} not found` : err.message.split('\n')[0];
+    throw new BackendUnavailableError(`native-cpu backend unavailable: ${why}; build it with \`npm run build:native\``);
+  }
+}
+
+export function createNativeCpuBackend(): Backend {
+  const n = loadAddon();
+  const meta = n.info();
+  const ffnArgs = (f: FfnWeights) => [f.gate, f.up, f.downT, f.upBias, f.downBias] as const;
+  const kernels: Kernels = {
+    matvec: (out, w, x, rows, cols) => n.matvec(out, w, x, rows, cols),
+    rmsnorm: (out, x, weight, eps) => n.rmsnorm(out, x, weight, eps),
+    rope: (vec, pos, headSize, theta) => n.rope(vec, pos, headSize, theta),
+    attention: (out, q, kc, vc, pos, s: AttentionShape) =>
+      n.attention(out, q, kc, vc, pos, s.nHeads, s.nKvHeads, s.headSize, s.kvDim),
+    ffnActivations: (a, x, f, kind) => n.ffnActivations(a, x, ...ffnArgs(f), FFN_KIND_CODE[kind]),
+    // The down projection does not depend on the FFN kind; the code only tells the
+    // addon whether a gate matrix is present.
+    ffnDown: (out, a, f, kept) => n.ffnDown(out, a, ...ffnArgs(f), f.gate ? 0 : 2, kept),
+    ffnSliced: (out, x, f, kind, kept) => n.ffnSliced(out, x, ...ffnArgs(f), FFN_KIND_CODE[kind], kept),
+  };
+  return {
+    name: 'native-cpu',
+    kernels,
+    info: () => ({
+      engine: 'n-api c++',
+      mode: meta.mode,
+      device: os.cpus()[0]?.model.trim() ?? 'cpu',
+      threads: meta.threads,
+      simd: meta.simd,
+      precision: 'fp32',
+      notes:
+        'float32 accumulation: dot products in 32 partial sums (8 lanes × 4), ' +
+        'row sums (down projection, attention values) in groups of 64 terms; see native/README.md',
+    }),
+  };
+}
+
+registerBackend('native-cpu', async () => createNativeCpuBackend());

@@ -1,0 +1,181 @@
+// CETT — cumulative errors of tail truncation (TDA paper Appendix E, Eq 20; from
+// ReLU², Zhang et al. 2024) and the search for the largest threshold that meets a
+// CETT target.
+//
+// For one token with FFN output y = Σ_i n_i (Eq 19) and a set D of dropped neurons,
+//   CETT = ‖Σ_{i ∈ D} n_i‖₂ / ‖y‖₂                                          (Eq 20)
+// and a threshold τ drops D(τ) = { i : decision value_i < τ }.
+//
+// One search serves TT and TDA. A *unit* is one decision: a vector of per-neuron
+// decision values and the tokens the decision applies to.
+//   TT:  one unit per token t — values m_{t,i} = |a_{t,i}|·‖W_down[:, i]‖ (Eq 18),
+//        applied to that token only: this is Eq 20 exactly.
+//   TDA: one unit per sequence — values = the prompt statistic s_i (policies/tda.ts),
+//        applied to every *generated* token of that sequence: the error the prompt's
+//        mask causes where it is used.
+// CETT(τ) is the mean over all tokens of all units.
+//
+// CETT is not monotone in τ in general: dropping one more neuron can *cancel* part
+// of the error already made (the n_i are vectors of either sign). It is monotone
+// when all neuron outputs lie in one orthant. The search therefore returns the
+// first crossing: the largest τ such that CETT(τ') ≤ target for every τ' ≤ τ.
+// With the tie rule "value ≥ τ is kept" that τ is one of the decision values, and
+// any τ' > τ exceeds the target.
+
+import type { FfnWeights } from './model.js';
+
+export interface CettUnit {
+  /** Per-neuron decision values (length d_ff). A neuron is dropped when its value < τ. */
+  values: ArrayLike<number>;
+  /** FFN activations a_t (length d_ff) of the tokens this decision applies to. */
+  tokens: Float32Array[];
+}
+
+/** ‖Σ_{i ∈ D} a_i W_down[:, i]‖ for an explicit drop predicate. */
+function truncatedNorm(a: Float32Array, ffn: FfnWeights, dim: number, dropped: (i: number) => boolean): number {
+  const e = new Float64Array(dim);
+  for (let i = 0; i < a.length; i++) {
+    if (!dropped(i) || a[i] === 0) continue;
+    for (let j = 0; j < dim; j++) e[j] += a[i] * ffn.downT[i * dim + j];
+  }
+  return Math.hypot(...e);
+}
+
+/** ‖y‖ = ‖W_down a‖ (bias excluded: Eq 19–20 are about the neurons' sum). */
+function outputNorm(a: Float32Array, ffn: FfnWeights, dim: number): number {
+  return truncatedNorm(a, ffn, dim, () => true);
+}
+
+/**
+ * Eq 20 for one token: ‖W_down (a ⊙ 1[value < τ])‖ / ‖W_down a‖.
+ * A token whose FFN output is exactly zero has no defined CETT and returns NaN.
+ */
+export function tokenCett(a: Float32Array, values: ArrayLike<number>, ffn: FfnWeights, dim: number, tau: number): number {
+  const y = outputNorm(a, ffn, dim);
+  if (y === 0) return NaN;
+  return truncatedNorm(a, ffn, dim, (i) => values[i] < tau) / y;
+}
+
+/** CETT(τ): the mean of Eq 20 over every token of every unit (tokens with zero output skipped). */
+export function cett(units: CettUnit[], ffn: FfnWeights, dim: number, tau: number): number {
+  let sum = 0;
+  let count = 0;
+  for (const u of units) {
+    for (const a of u.tokens) {
+      const c = tokenCett(a, u.values, ffn, dim, tau);
+      if (Number.isNaN(c)) continue;
+      sum += c;
+      count++;
+    }
+  }
+  return count ? sum / count : 0;
+}
+
+/**
+ * CETT as a step function of τ, from one sweep over all decision values in
+ * ascending order. Entry k: τ = thresholds[k] drops every value < thresholds[k];
+ * cett[k] is the CETT there and keptFraction[k] the fraction of decisions kept.
+ */
+export interface CettCurve {
+  thresholds: Float64Array;
+  cett: Float64Array;
+  keptFraction: Float64Array;
+  /** runningMax[k] = max(cett[0..k]): non-decreasing, for the first-crossing search. */
+  runningMax: Float64Array;
+}
+
+/** Equation-20 sweep: O(units · d_ff · tokens-per-unit · dim), each neuron output added once. */
+export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): CettCurve {
+  const hidden = ffn.downT.length / dim;
+  // Decision events (unit, neuron), sorted by value.
+  const events: { value: number; unit: number; neuron: number }[] = [];
+  units.forEach((u, k) => {
+    for (let i = 0; i < hidden; i++) events.push({ value: u.values[i], unit: k, neuron: i });
+  });
+  events.sort((x, y) => x.value - y.value);
+
+  // Per token: running truncation error e_t, and ‖y_t‖.
+  const tokenRefs: { unit: number; a: Float32Array; e: Float64Array; yNorm: number; ratio: number }[][] = units.map(
+    (u, k) =>
+      u.tokens
+        .map((a) => ({ unit: k, a, e: new Float64Array(dim), yNorm: outputNorm(a, ffn, dim), ratio: 0 }))
+        .filter((t) => t.yNorm > 0),
+  );
+  const tokenCount = tokenRefs.reduce((s, ts) => s + ts.length, 0);
+  let ratioSum = 0;
+
+  const thresholds: number[] = [];
+  const curve: number[] = [];
+  const kept: number[] = [];
+  const total = events.length;
+  let k = 0;
+  while (k < total) {
+    // τ = this value drops everything before it.
+    const v = events[k].value;
+    thresholds.push(v);
+    curve.push(tokenCount ? ratioSum / tokenCount : 0);
+    kept.push((total - k) / total);
+    // Drop every decision with exactly this value (they are kept at τ = v, dropped just above).
+    while (k < total && events[k].value === v) {
+      const { unit, neuron } = events[k];
+      const row = neuron * dim;
+      for (const t of tokenRefs[unit]) {
+        const ai = t.a[neuron];
+        if (ai === 0) continue;
+        for (let j = 0; j < dim; j++) t.e[j] += ai * ffn.downT[row + j];
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += t.e[j] * t.e[j];
+        const r = Math.sqrt(s) / t.yNorm;
+        ratioSum += r - t.ratio;
+        t.ratio = r;
+      }
+      k++;
+    }
+  }
+  // Past the largest value everything is dropped.
+  const last = total ? events[total - 1].value : 0;
+  thresholds.push(nextUp(last));
+  curve.push(tokenCount ? ratioSum / tokenCount : 0);
+  kept.push(0);
+  const runningMax = Float64Array.from(curve);
+  for (let i = 1; i < runningMax.length; i++) runningMax[i] = Math.max(runningMax[i], runningMax[i - 1]);
+  return {
+    thresholds: Float64Array.from(thresholds),
+    cett: Float64Array.from(curve),
+    keptFraction: Float64Array.from(kept),
+    runningMax,
+  };
+}
+
+export interface ThresholdChoice {
+  tau: number;
+  cett: number;
+  keptFraction: number;
+}
+
+/**
+ * First crossing: the largest τ on the curve such that CETT ≤ target at τ and at
+ * every smaller τ. (Curve entry 0 drops nothing, CETT 0, so a choice always exists.)
+ */
+export function thresholdForTarget(curve: CettCurve, target: number): ThresholdChoice {
+  // Binary search for the first entry whose running maximum exceeds the target.
+  let lo = 0; // runningMax[0] = 0 ≤ target
+  let hi = curve.runningMax.length; // "past the end"
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (curve.runningMax[mid] <= target) lo = mid;
+    else hi = mid;
+  }
+  const k = lo;
+  return { tau: curve.thresholds[k], cett: curve.cett[k], keptFraction: curve.keptFraction[k] };
+}
+
+/** The smallest double greater than x (x finite). */
+export function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  buf.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return buf.getFloat64(0);
+}

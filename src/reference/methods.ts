@@ -1,0 +1,75 @@
+// From a method name and its setting to an FFN policy — the one place that knows
+// which setting each method takes:
+//   dense                      —
+//   tt, tda   --thresholds F | --cett C | --density D   (calibrated per layer)
+//   griffin   --density D                                (one top-k for all layers)
+
+import type { Kernels } from '../backends/types.js';
+import { UserError } from '../errors.js';
+import { type CalibratedMethod, type CalibrationSet, type Objective, calibrate, sampledCalibrationSet } from './calibrate.js';
+import type { Model } from './model.js';
+import { densePolicy } from './policies/dense.js';
+import { griffinPolicy } from './policies/griffin.js';
+import { tdaPolicy } from './policies/tda.js';
+import { ttPolicy } from './policies/tt.js';
+import { type FfnPolicy, METHODS, type Method } from './policies/types.js';
+import { loadThresholds } from './thresholds.js';
+
+export interface MethodSetting {
+  method: Method;
+  density?: number;
+  cett?: number;
+  thresholdsFile?: string;
+  /** Explicit per-layer thresholds (library use, tests). */
+  thresholds?: number[];
+}
+
+export const DEFAULT_CETT = 0.2; // TDA paper Appendix E: "empirically set at 0.2"
+export const DEFAULT_GRIFFIN_DENSITY = 0.5; // the paper compares methods at 50% sparsity
+
+export function parseMethod(name: string): Method {
+  if (!(METHODS as readonly string[]).includes(name)) {
+    throw new UserError(`unknown method "${name}" (choose one of: ${METHODS.join(', ')})`);
+  }
+  return name as Method;
+}
+
+/** The default calibration set: 8 seeded samples of the model, 128 tokens, prompt part 16. */
+export function defaultCalibrationSet(model: Model, seed = 1, kernels?: Kernels): CalibrationSet {
+  return sampledCalibrationSet(model, { sequences: 8, length: 128, promptLength: 16, seed, kernels });
+}
+
+/** Per-layer thresholds for TT or TDA from whichever setting was given. */
+export function resolveThresholds(model: Model, s: MethodSetting & { method: CalibratedMethod }, kernels?: Kernels): number[] {
+  if (s.thresholds) return s.thresholds;
+  if (s.thresholdsFile) return loadThresholds(s.thresholdsFile, model, s.method).layers.map((l) => l.tau);
+  const objective: Objective =
+    s.density !== undefined ? { kind: 'density', target: s.density } : { kind: 'cett', target: s.cett ?? DEFAULT_CETT };
+  const set = defaultCalibrationSet(model, 1, kernels);
+  return calibrate(model, set, s.method, objective, { kernels }).layers.map((l) => l.tau);
+}
+
+/** Builds a fresh policy (policies hold per-prompt state: one per generation). */
+export function policyFactory(model: Model, s: MethodSetting, kernels?: Kernels): () => FfnPolicy {
+  for (const [k, v] of [['density', s.density], ['cett', s.cett]] as const) {
+    if (v !== undefined && !(v >= 0 && v <= 1)) throw new UserError(`--${k} must be a number in [0, 1], got ${v}`);
+  }
+  const given = [s.density, s.cett, s.thresholdsFile, s.thresholds].filter((v) => v !== undefined).length;
+  if (given > 1) throw new UserError('give at most one of --density, --cett, --thresholds');
+  switch (s.method) {
+    case 'dense':
+      if (given) throw new UserError('method dense takes no --density/--cett/--thresholds');
+      return densePolicy;
+    case 'griffin': {
+      if (s.cett !== undefined || s.thresholdsFile || s.thresholds) throw new UserError('method griffin takes --density only (a fixed top-k per layer)');
+      const density = s.density ?? DEFAULT_GRIFFIN_DENSITY;
+      return () => griffinPolicy(model, density);
+    }
+    case 'tt':
+    case 'tda': {
+      const method = s.method;
+      const taus = resolveThresholds(model, { ...s, method }, kernels);
+      return () => (method === 'tt' ? ttPolicy(model, taus) : tdaPolicy(model, taus));
+    }
+  }
+}
