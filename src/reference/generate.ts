@@ -70,6 +70,7 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
     const token = pos < n ? promptTokens[pos] : tokens[pos - n];
     const phase = pos < n ? 'prefill' : 'generate';
     const out = decoder.forward(token, pos, phase, policy, usage);
+    assertFinite(out, pos);
     if (phase === 'generate') generateForwards++;
     if (pos < n - 1) continue;
     if (pos === n - 1) {
@@ -107,6 +108,15 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
       decodeTokensPerSecond: generateForwards > 0 ? (generateForwards * 1000) / generateMs : 0,
     },
   };
+}
+
+/** Overflowing weights must end in a clear error, never in silent NaN/Inf logits. */
+function assertFinite(logits: Float32Array, pos: number): void {
+  for (let i = 0; i < logits.length; i++) {
+    if (!Number.isFinite(logits[i])) {
+      throw new UserError(`numerical overflow: logit ${i} at position ${pos} is ${logits[i]} (weights out of float32 range?)`);
+    }
+  }
 }
 
 /** Kept count of a layer when no generation step ran (e.g. steps = prompt length). */

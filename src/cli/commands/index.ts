@@ -1,2 +1,4 @@
 // One export per `tda` command; each registers itself on the commander program.
 export { generateCommand } from './generate.js';
+export { calibrateCommand } from './calibrate.js';
+export { compareCommand } from './compare.js';
