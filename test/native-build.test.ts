@@ -1,0 +1,92 @@
+// The native backends are optional: building them must never fail an install,
+// and a backend that is present must report what it really runs on.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import '../src/backends/all.js';
+import { BackendUnavailableError, loadBackend } from '../src/backends/registry.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cpuAddon = path.join(root, 'native/build/Release/tda_native_cpu.node');
+
+function cpuFlags(): Set<string> {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
+describe('scripts/build-native.mjs', () => {
+  it('exits 0 with a one-line reason when the build fails', () => {
+    const res = spawnSync(process.execPath, [path.join(root, 'scripts/build-native.mjs')], {
+      cwd: root,
+      encoding: 'utf8',
+      // A node-gyp that does not exist and no nvcc: both builds fail, nothing is touched.
+      env: { ...process.env, TDA_NODE_GYP: path.join(root, 'no-such-dir/node-gyp.js'), TDA_NVCC: 'none' },
+    });
+    expect(res.status).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    const cpu = lines.filter((l) => l.startsWith('native-cpu backend not built: '));
+    expect(cpu).toHaveLength(1);
+    expect(cpu[0]).toMatch(/; other backends unaffected$/);
+    expect(lines.some((l) => /^native-cuda backend not built: nvcc not found; other backends unaffected$/.test(l))).toBe(true);
+  });
+});
+
+describe.runIf(existsSync(cpuAddon))('native-cpu (built)', () => {
+  it('reports its SIMD mode and thread count truthfully', async () => {
+    const info = (await loadBackend('native-cpu')).info();
+    expect(info.engine).toBe('n-api c++');
+    expect(info.precision).toBe('fp32');
+    expect(info.device).toBe(os.cpus()[0]?.model.trim());
+    const flags = cpuFlags();
+    if (info.mode === 'avx2+fma') {
+      expect(info.simd).toBe(true);
+      if (flags.size > 0) expect(flags.has('avx2') && flags.has('fma')).toBe(true);
+    } else {
+      expect(info.mode).toBe('scalar');
+      expect(info.simd).toBe(false);
+      if (process.env.TDA_NATIVE_ISA !== 'scalar' && flags.size > 0) {
+        expect(flags.has('avx2') && flags.has('fma')).toBe(false);
+      }
+    }
+    const want = Number(process.env.TDA_NATIVE_THREADS) || Math.min(os.cpus().length, 64);
+    expect(info.threads).toBe(want);
+  });
+
+  it('throws (does not crash) on arrays too short for the shape', async () => {
+    const b = await loadBackend('native-cpu');
+    expect(() => b.kernels.matvec(new Float32Array(2), new Float32Array(3), new Float32Array(2), 2, 2)).toThrow(
+      /needs 4/,
+    );
+  });
+});
+
+describe.runIf(!existsSync(cpuAddon))('native-cpu (not built)', () => {
+  it('is unavailable with a one-line reason that says how to build it', async () => {
+    const err = await loadBackend('native-cpu').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    expect((err as Error).message).not.toContain('\n');
+    expect((err as Error).message).toContain('npm run build:native');
+  });
+});
+
+describe('native-cuda', () => {
+  it('loads, or is unavailable with a one-line reason', async () => {
+    for (const name of ['native-cuda', 'native-cuda-fp16']) {
+      const res = await loadBackend(name).then((b) => b, (e: unknown) => e);
+      if (res instanceof Error) {
+        expect(res).toBeInstanceOf(BackendUnavailableError);
+        expect(res.message).not.toContain('\n');
+        expect(res.message.startsWith(`${name} backend unavailable: `)).toBe(true);
+      } else {
+        expect((res as { info(): { engine: string } }).info().engine).toBe('cuda');
+      }
+    }
+  });
+});
