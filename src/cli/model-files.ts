@@ -23,16 +23,20 @@ export function defaultModelDir(): string | undefined {
   return undefined;
 }
 
+const WHERE_FROM =
+  `${DEFAULT_MODEL} and ${DEFAULT_TOKENIZER} (llama2.c format; stories260K from karpathy/tinyllamas, MIT licence)`;
+
 function resolveFile(given: string | undefined, fileName: string, what: string): string {
   if (given) return given;
   const dir = defaultModelDir();
   if (!dir) {
-    throw new UserError(
-      `no ${what} given and no model folder found: pass --${what} FILE, or set TDA_MODEL_DIR to a folder holding ` +
-        `${DEFAULT_MODEL} and ${DEFAULT_TOKENIZER} (llama2.c format; stories260K from karpathy/tinyllamas, MIT)`,
-    );
+    throw new UserError(`no ${what} given and no model folder found: pass --${what} FILE, or set TDA_MODEL_DIR to a folder holding ${WHERE_FROM}`);
   }
-  return path.join(dir, fileName);
+  const file = path.join(dir, fileName);
+  if (!fs.existsSync(file)) {
+    throw new UserError(`no ${what} given and ${dir} has no ${fileName}: pass --${what} FILE, or set TDA_MODEL_DIR to a folder holding ${WHERE_FROM}`);
+  }
+  return file;
 }
 
 export interface ModelFileOptions {

@@ -1,0 +1,191 @@
+// N-API glue for the CPU kernels: unwraps arguments, checks every length (a bad
+// call must throw, never read out of bounds) and passes the Float32Array storage
+// straight to the kernels — no copies of weights or activations.
+#include <napi.h>
+
+#include <string>
+
+#include "kernels.h"
+
+namespace {
+
+using tda::FfnKind;
+
+[[noreturn]] void fail(const Napi::Env& env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+// A Float32Array's data pointer; null allowed only when nullable. minLen is the
+// element count the kernel will touch.
+float* f32(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t minLen, bool nullable = false) {
+  const Napi::Env env = info.Env();
+  const Napi::Value v = info[i];
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, std::string(name) + " must be a Float32Array");
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) < minLen)
+    fail(env, std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " +
+                  std::to_string(minLen));
+  return a.Data();
+}
+
+size_t f32len(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float32Array");
+  return v.As<Napi::Float32Array>().ElementLength();
+}
+
+int64_t num(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo = 0) {
+  const Napi::Value v = info[i];
+  if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(lo)) || d != static_cast<double>(static_cast<int64_t>(d)))
+    fail(info.Env(), std::string(name) + " must be an integer >= " + std::to_string(lo));
+  return static_cast<int64_t>(d);
+}
+
+// kept: Int32Array of ascending ids < hidden, or null (all neurons). Ids are
+// checked here because a kernel indexes weight rows with them.
+const int32_t* keptList(const Napi::CallbackInfo& info, size_t i, int64_t hidden, int64_t* count) {
+  const Napi::Value v = info[i];
+  if (v.IsNull() || v.IsUndefined()) {
+    *count = hidden;
+    return nullptr;
+  }
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), "kept must be an Int32Array or null");
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  const int32_t* p = a.Data();
+  *count = static_cast<int64_t>(a.ElementLength());
+  for (int64_t k = 0; k < *count; k++)
+    if (p[k] < 0 || p[k] >= hidden)
+      fail(info.Env(), "kept[" + std::to_string(k) + "] = " + std::to_string(p[k]) + " is not a neuron id < " +
+                           std::to_string(hidden));
+  return p;
+}
+
+// (gate|null, up, downT, upBias|null, downBias|null, kind) starting at argument i.
+tda::FfnView ffnView(const Napi::CallbackInfo& info, size_t i, int64_t dim) {
+  const Napi::Env env = info.Env();
+  tda::FfnView f{};
+  f.dim = dim;
+  const int64_t kind = num(info, i + 5, "kind");
+  if (kind > 3) fail(env, "unknown FFN kind code " + std::to_string(kind));
+  f.kind = static_cast<FfnKind>(kind);
+  if (dim <= 0) fail(env, "dim must be positive");
+  const size_t upLen = f32len(info, i + 1, "ffn.up");
+  if (upLen % dim != 0) fail(env, "ffn.up length is not a multiple of dim");
+  f.hidden = static_cast<int64_t>(upLen / dim);
+  const bool gated = f.kind == tda::kSwiglu || f.kind == tda::kGeglu;
+  f.gate = f32(info, i, "ffn.gate", f.hidden * dim, !gated);
+  f.up = f32(info, i + 1, "ffn.up", f.hidden * dim);
+  f.downT = f32(info, i + 2, "ffn.downT", f.hidden * dim);
+  f.upBias = f32(info, i + 3, "ffn.upBias", f.hidden, true);
+  f.downBias = f32(info, i + 4, "ffn.downBias", dim, true);
+  if (gated) f.upBias = nullptr;  // gated kinds have no up bias (Eq 17)
+  return f;
+}
+
+Napi::Value Matvec(const Napi::CallbackInfo& info) {
+  const int64_t rows = num(info, 3, "rows"), cols = num(info, 4, "cols");
+  float* out = f32(info, 0, "out", rows);
+  const float* w = f32(info, 1, "w", rows * cols);
+  const float* x = f32(info, 2, "x", cols);
+  tda::matvec(out, w, x, rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value Rmsnorm(const Napi::CallbackInfo& info) {
+  const int64_t n = static_cast<int64_t>(f32len(info, 1, "x"));
+  float* out = f32(info, 0, "out", n);
+  const float* x = f32(info, 1, "x", n);
+  const float* w = f32(info, 2, "weight", n);
+  if (!info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "eps must be a number");
+  tda::rmsnorm(out, x, w, n, info[3].As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
+}
+
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  const int64_t n = static_cast<int64_t>(f32len(info, 0, "vec"));
+  float* v = f32(info, 0, "vec", n);
+  const int64_t pos = num(info, 1, "pos");
+  const int64_t hs = num(info, 2, "headSize", 2);
+  if (hs % 2 != 0) fail(info.Env(), "headSize must be even");
+  if (!info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "theta must be a number");
+  tda::rope(v, n, pos, hs, info[3].As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
+}
+
+// (out, q, keyCache, valueCache, pos, nHeads, nKvHeads, headSize, kvDim)
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  const int64_t pos = num(info, 4, "pos");
+  const int64_t nHeads = num(info, 5, "nHeads", 1), nKv = num(info, 6, "nKvHeads", 1);
+  const int64_t hs = num(info, 7, "headSize", 1), kvDim = num(info, 8, "kvDim", 1);
+  if (nHeads % nKv != 0) fail(info.Env(), "nHeads must be a multiple of nKvHeads");
+  if (kvDim < nKv * hs) fail(info.Env(), "kvDim must be at least nKvHeads * headSize");
+  float* out = f32(info, 0, "out", nHeads * hs);
+  const float* q = f32(info, 1, "q", nHeads * hs);
+  const int64_t cache = (pos + 1) * kvDim;
+  const float* kc = f32(info, 2, "keyCache", cache);
+  const float* vc = f32(info, 3, "valueCache", cache);
+  tda::attention(out, q, kc, vc, pos, nHeads, nKv, hs, kvDim);
+  return info.Env().Undefined();
+}
+
+// (a, x, gate, up, downT, upBias, downBias, kind)
+Napi::Value FfnActivations(const Napi::CallbackInfo& info) {
+  const int64_t dim = static_cast<int64_t>(f32len(info, 1, "x"));
+  const tda::FfnView f = ffnView(info, 2, dim);
+  float* a = f32(info, 0, "a", f.hidden);
+  const float* x = f32(info, 1, "x", dim);
+  tda::ffnActivations(a, x, f);
+  return info.Env().Undefined();
+}
+
+// (out, a, gate, up, downT, upBias, downBias, kind, kept)
+Napi::Value FfnDown(const Napi::CallbackInfo& info) {
+  const int64_t dim = static_cast<int64_t>(f32len(info, 0, "out"));
+  const tda::FfnView f = ffnView(info, 2, dim);
+  float* out = f32(info, 0, "out", dim);
+  const float* a = f32(info, 1, "a", f.hidden);
+  int64_t count;
+  const int32_t* kept = keptList(info, 8, f.hidden, &count);
+  tda::ffnDown(out, a, f, kept, count);
+  return info.Env().Undefined();
+}
+
+// (out, x, gate, up, downT, upBias, downBias, kind, kept)
+Napi::Value FfnSliced(const Napi::CallbackInfo& info) {
+  const int64_t dim = static_cast<int64_t>(f32len(info, 0, "out"));
+  const tda::FfnView f = ffnView(info, 2, dim);
+  float* out = f32(info, 0, "out", dim);
+  const float* x = f32(info, 1, "x", dim);
+  int64_t count;
+  const int32_t* kept = keptList(info, 8, f.hidden, &count);
+  tda::ffnSliced(out, x, f, kept, count);
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("mode", tda::simdMode());
+  o.Set("simd", tda::simdEnabled());
+  o.Set("threads", tda::threadCount());
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("matvec", Napi::Function::New(env, Matvec));
+  exports.Set("rmsnorm", Napi::Function::New(env, Rmsnorm));
+  exports.Set("rope", Napi::Function::New(env, Rope));
+  exports.Set("attention", Napi::Function::New(env, Attention));
+  exports.Set("ffnActivations", Napi::Function::New(env, FfnActivations));
+  exports.Set("ffnDown", Napi::Function::New(env, FfnDown));
+  exports.Set("ffnSliced", Napi::Function::New(env, FfnSliced));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tda_native_cpu, Init)

@@ -1,0 +1,345 @@
+// CPU kernels: work partitioning and threading around the inner loops of prims.h.
+//
+// Threading rule: a kernel whose weights are smaller than kParallelFloats runs on
+// the calling thread (waking a worker costs more than the work); larger ones are
+// split into one contiguous share per pool thread.
+#include "kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "prims.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+namespace tda {
+
+static constexpr int64_t kParallelFloats = 1 << 15;  // 128 KiB of weights
+static constexpr int64_t kTile = 2048;               // columns per accumulator tile (8 KiB)
+static constexpr int64_t kGroup = 64;                // terms per partial sum in row sums
+
+static bool cpuHasAvx2Fma() {
+#if defined(__x86_64__)
+  // AVX2 and FMA in cpuid and the OS saving the YMM state (OSXSAVE + XCR0).
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
+  if (!(fma && osxsave && avx)) return false;
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 6) != 6) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return b & (1u << 5);
+#else
+  return false;
+#endif
+}
+
+// TDA_NATIVE_ISA=scalar forces the portable loops (to test the fallback).
+static bool scalarForced() {
+  const char* env = std::getenv("TDA_NATIVE_ISA");
+  return env && std::string(env) == "scalar";
+}
+
+static const Prims& P() {
+#if defined(__x86_64__)
+  static const Prims& p = cpuHasAvx2Fma() && !scalarForced() ? kAvx2Prims : kScalarPrims;
+#else
+  static const Prims& p = kScalarPrims;
+#endif
+  return p;
+}
+
+const char* simdMode() { return P().mode; }
+bool simdEnabled() { return P().simd; }
+int threadCount() { return pool().size(); }
+
+static int partsFor(int64_t floats) { return floats < kParallelFloats ? 1 : pool().size(); }
+
+// Share `part` of `parts` of [0, n), boundaries rounded to multiples of `align`.
+static void share(int64_t n, int part, int parts, int64_t align, int64_t* b, int64_t* e) {
+  auto at = [&](int p) {
+    int64_t v = n * p / parts;
+    v = (v + align - 1) / align * align;
+    return std::min(v, n);
+  };
+  *b = at(part);
+  *e = part + 1 == parts ? n : at(part + 1);
+}
+
+// Runs a lambda over `parts` shares on the pool.
+template <class F>
+static void parallel(int parts, F&& f) {
+  struct Ctx {
+    F* f;
+  } ctx{&f};
+  pool().run([](void* c, int part, int n) { (*static_cast<Ctx*>(c)->f)(part, n); }, &ctx, parts);
+}
+
+// ---------------------------------------------------------------------------
+// Weighted row sum, the core of the down projection (Eq 19) and of attention's
+// value mixing:  out[c] = Σ_k w[k] · rows(k)[c] for c in [c0, c1).
+//
+// Why it is fast: the loop goes row by row, so every weight row is streamed front
+// to back; the output tile (≤ 2048 floats) lives in L1 as accumulator; four rows
+// are folded per accumulator load/store (prims axpy4).
+//
+// Summation order (tolerance analysis): terms are taken in k order in groups of
+// 64; within a group each output element is a chain of fused multiply-adds
+// starting from 0; the group sums are then added one after another to a running
+// total: out = ((G0 + G1) + G2) + …, then + bias. The error bound is about
+// (64 + n/64) units of roundoff rather than n for a single chain.
+// ---------------------------------------------------------------------------
+struct RowSum {
+  const float* base;     // row k starts at base + row(k) * stride
+  int64_t stride;
+  const int32_t* idx;    // row(k) = idx[k], or k when null
+  const float* w;        // weights, one per term
+  int64_t nterms;
+};
+
+static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, const float* bias) {
+  const Prims& p = P();
+  alignas(64) float total[kTile];
+  alignas(64) float group[kTile];
+  for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
+    const int64_t len = std::min(kTile, c1 - t0);
+    std::fill(total, total + len, 0.0f);
+    for (int64_t g0 = 0; g0 < s.nterms; g0 += kGroup) {
+      const int64_t g1 = std::min(s.nterms, g0 + kGroup);
+      float* acc = g0 == 0 ? total : group;  // the first group is its own running total
+      if (g0 != 0) std::fill(group, group + len, 0.0f);
+      int64_t k = g0;
+      for (; k + 4 <= g1; k += 4) {
+        const float* r[4];
+        const float* next[4];
+        for (int q = 0; q < 4; q++) {
+          r[q] = s.base + (s.idx ? s.idx[k + q] : k + q) * s.stride + t0;
+          const int64_t kn = std::min(k + 4 + q, s.nterms - 1);  // the following four rows
+          next[q] = s.base + (s.idx ? s.idx[kn] : kn) * s.stride + t0;
+        }
+        p.axpy4(acc, r, s.w + k, len, next);
+      }
+      for (; k < g1; k++) p.axpy1(acc, s.base + (s.idx ? s.idx[k] : k) * s.stride + t0, s.w[k], len);
+      if (g0 != 0) p.add(total, group, len);
+    }
+    if (bias)
+      for (int64_t j = 0; j < len; j++) out[t0 + j] = total[j] + bias[t0 + j];
+    else
+      std::copy(total, total + len, out + t0);
+  }
+}
+
+// Threads split the *columns* (16-float aligned, so no two threads write one
+// cache line): every thread reads its slice of every row, and the summation order
+// of each output element does not depend on the thread count.
+static void rowSum(const RowSum& s, float* out, int64_t dim, const float* bias) {
+  const int parts = partsFor(s.nterms * dim);
+  parallel(parts, [&](int part, int n) {
+    int64_t b, e;
+    share(dim, part, n, 16, &b, &e);
+    if (b < e) rowSumRange(s, out, b, e, bias);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// matvec: threads take contiguous row ranges; rows go through dot2 in pairs so x
+// is loaded once per two weight rows. Memory bound: each weight byte read once.
+// ---------------------------------------------------------------------------
+void matvec(float* out, const float* w, const float* x, int64_t rows, int64_t cols) {
+  parallel(partsFor(rows * cols), [&](int part, int n) {
+    int64_t b, e;
+    share(rows, part, n, 2, &b, &e);
+    const Prims& p = P();
+    int64_t r = b;
+    for (; r + 2 <= e; r += 2) p.dot2(w + r * cols, w + (r + 1) * cols, x, cols, out + r, out + r + 1, nullptr, nullptr);
+    if (r < e) p.dot2(w + r * cols, nullptr, x, cols, out + r, nullptr, nullptr, nullptr);
+  });
+}
+
+void rmsnorm(float* out, const float* x, const float* weight, int64_t n, double eps) {
+  float ss;
+  P().dot2(x, nullptr, x, n, &ss, nullptr, nullptr, nullptr);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(ss) / static_cast<double>(n) + eps);
+  P().scaleMul(out, x, weight, scale, n);
+}
+
+// Angles depend only on the position inside the head, so cos/sin are computed
+// once per call for headSize/2 frequencies (in double, like the reference) and
+// reused for every head.
+void rope(float* vec, int64_t n, int64_t pos, int64_t headSize, double theta) {
+  std::vector<double> cs(headSize);  // cos, sin interleaved per pair
+  for (int64_t j = 0; j < headSize; j += 2) {
+    const double freq = 1.0 / std::pow(theta, static_cast<double>(j) / static_cast<double>(headSize));
+    const double angle = static_cast<double>(pos) * freq;
+    cs[j] = std::cos(angle);
+    cs[j + 1] = std::sin(angle);
+  }
+  for (int64_t i = 0; i + 1 < n; i += 2) {
+    const int64_t j = i % headSize;
+    const double c = cs[j], s = cs[j + 1];
+    const double v0 = vec[i], v1 = vec[i + 1];
+    vec[i] = static_cast<float>(v0 * c - v1 * s);
+    vec[i + 1] = static_cast<float>(v0 * s + v1 * c);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// attention: threads take whole query heads. Per head: scores = q·k_t via dot2
+// (pairs of cache rows), softmax in double like the reference, then the value
+// mix is a weighted row sum over cache rows 0..pos (same order as rowSum).
+// ---------------------------------------------------------------------------
+void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
+               int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim) {
+  const int64_t T = pos + 1;
+  const int64_t group = nHeads / nKvHeads;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(headSize));
+  const int parts = std::min<int64_t>(partsFor(2 * T * nHeads * headSize), nHeads);
+  std::vector<float> scratch(static_cast<size_t>(parts) * T);
+  parallel(parts, [&](int part, int n) {
+    int64_t h0, h1;
+    share(nHeads, part, n, 1, &h0, &h1);
+    float* sc = scratch.data() + part * T;
+    std::vector<double> e(T);
+    const Prims& p = P();
+    for (int64_t h = h0; h < h1; h++) {
+      const float* qh = q + h * headSize;
+      const int64_t kvOff = (h / group) * headSize;
+      int64_t t = 0;
+      for (; t + 2 <= T; t += 2)
+        p.dot2(keyCache + t * kvDim + kvOff, keyCache + (t + 1) * kvDim + kvOff, qh, headSize, sc + t, sc + t + 1,
+               nullptr, nullptr);
+      if (t < T) p.dot2(keyCache + t * kvDim + kvOff, nullptr, qh, headSize, sc + t, nullptr, nullptr, nullptr);
+      float mx = -INFINITY;
+      for (t = 0; t < T; t++) {
+        sc[t] = static_cast<float>(sc[t] * scale);
+        mx = std::max(mx, sc[t]);
+      }
+      double sum = 0;
+      for (t = 0; t < T; t++) sum += (e[t] = std::exp(static_cast<double>(sc[t]) - mx));
+      for (t = 0; t < T; t++) sc[t] = static_cast<float>(e[t] / sum);
+      RowSum s{valueCache + kvOff, kvDim, nullptr, sc, T};
+      rowSumRange(s, out + h * headSize, 0, headSize, nullptr);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// FFN (TDA paper, Appendix E): Eq 17 activations, Eq 19 down projection as a sum
+// of neuron outputs over a kept set.
+// ---------------------------------------------------------------------------
+static double geluTanh(double x) {
+  return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+float activate(FfnKind kind, float g, float u, float bias) {
+  switch (kind) {
+    case kSwiglu: {
+      const double gd = g;
+      return static_cast<float>(gd / (1.0 + std::exp(-gd)) * static_cast<double>(u));
+    }
+    case kGeglu:
+      return static_cast<float>(geluTanh(g) * static_cast<double>(u));
+    case kRelu: {
+      const float pre = static_cast<float>(static_cast<double>(u) + bias);
+      return pre > 0 ? pre : 0.0f;
+    }
+    case kGelu:
+    default:
+      return static_cast<float>(geluTanh(static_cast<float>(static_cast<double>(u) + bias)));
+  }
+}
+
+// Activations of neurons row(k) for k in [k0, k1) into act[k]. Gated kinds read
+// gate row i and up row i in one pass over x (dot2); non-gated kinds pair two
+// neurons' up rows instead.
+static void activationsRange(float* act, const float* x, const FfnView& f, const int32_t* idx, int64_t k0,
+                             int64_t k1) {
+  const Prims& p = P();
+  const int64_t d = f.dim;
+  const bool gated = f.kind == kSwiglu || f.kind == kGeglu;
+  int64_t k = k0;
+  if (gated) {
+    for (; k < k1; k++) {
+      const int64_t i = idx ? idx[k] : k;
+      const int64_t in = k + 1 < k1 ? (idx ? idx[k + 1] : k + 1) : i;  // next neuron, prefetched
+      float g, u;
+      p.dot2(f.gate + i * d, f.up + i * d, x, d, &g, &u, f.gate + in * d, f.up + in * d);
+      act[k] = activate(f.kind, g, u, 0.0f);
+    }
+    return;
+  }
+  for (; k < k1; k += 2) {
+    const int64_t i = idx ? idx[k] : k;
+    if (k + 1 < k1) {
+      const int64_t i2 = idx ? idx[k + 1] : k + 1;
+      const int64_t n1 = k + 2 < k1 ? (idx ? idx[k + 2] : k + 2) : i2;
+      const int64_t n2 = k + 3 < k1 ? (idx ? idx[k + 3] : k + 3) : n1;
+      float u, u2;
+      p.dot2(f.up + i * d, f.up + i2 * d, x, d, &u, &u2, f.up + n1 * d, f.up + n2 * d);
+      act[k] = activate(f.kind, 0, u, f.upBias ? f.upBias[i] : 0.0f);
+      act[k + 1] = activate(f.kind, 0, u2, f.upBias ? f.upBias[i2] : 0.0f);
+    } else {
+      float u;
+      p.dot2(f.up + i * d, nullptr, x, d, &u, nullptr, nullptr, nullptr);
+      act[k] = activate(f.kind, 0, u, f.upBias ? f.upBias[i] : 0.0f);
+    }
+  }
+}
+
+// Threads take contiguous shares of the neuron list: each reads only its own
+// gate/up rows (2 of the FFN's 3 weight matrices), no shared writes but act[].
+static void activations(float* act, const float* x, const FfnView& f, const int32_t* idx, int64_t count) {
+  const int64_t rowsRead = (f.gate ? 2 : 1) * count;
+  parallel(partsFor(rowsRead * f.dim), [&](int part, int n) {
+    int64_t b, e;
+    share(count, part, n, 16, &b, &e);  // 16 floats: no false sharing on act[]
+    activationsRange(act, x, f, idx, b, e);
+  });
+}
+
+void ffnActivations(float* a, const float* x, const FfnView& f) { activations(a, x, f, nullptr, f.hidden); }
+
+// Down projection over the terms with a nonzero activation: a zero adds nothing
+// to Eq 19, and skipping it means its down row is never read (ReLU models skip
+// most rows this way). The compacted lists are what both ffnDown and ffnSliced
+// sum, so the two give bit-identical outputs for the same kept list.
+static void downCompact(float* out, const float* actOf, const FfnView& f, const int32_t* kept, int64_t count,
+                        bool actIsCompact) {
+  thread_local std::vector<int32_t> ids;
+  thread_local std::vector<float> ws;
+  ids.clear();
+  ws.clear();
+  for (int64_t k = 0; k < count; k++) {
+    const int32_t i = kept ? kept[k] : static_cast<int32_t>(k);
+    const float ai = actIsCompact ? actOf[k] : actOf[i];
+    if (ai != 0.0f) {
+      ids.push_back(i);
+      ws.push_back(ai);
+    }
+  }
+  RowSum s{f.downT, f.dim, ids.data(), ws.data(), static_cast<int64_t>(ids.size())};
+  rowSum(s, out, f.dim, f.downBias);
+}
+
+void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, int64_t count) {
+  downCompact(out, a, f, kept, count, false);
+}
+
+// The sliced FFN reads only kept rows of gate, up and downT: phase 1 computes the
+// kept activations (threads split the kept list), phase 2 the down projection
+// (threads split the columns). Cost is proportional to the number of kept neurons.
+void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept, int64_t count) {
+  thread_local std::vector<float> act;
+  act.resize(static_cast<size_t>(count));
+  activations(act.data(), x, f, kept, count);
+  downCompact(out, act.data(), f, kept, count, true);
+}
+
+}  // namespace tda

@@ -1,0 +1,40 @@
+// The CPU kernels of the backend interface (src/backends/types.ts), on raw
+// pointers. The N-API glue (addon_cpu.cc) validates lengths before calling these.
+#pragma once
+
+#include <cstdint>
+
+namespace tda {
+
+enum FfnKind : int { kSwiglu = 0, kGeglu = 1, kRelu = 2, kGelu = 3 };
+
+struct FfnView {
+  const float* gate;      // hidden × dim, null for non-gated kinds
+  const float* up;        // hidden × dim
+  const float* downT;     // hidden × dim, row i = column i of W_down
+  const float* upBias;    // hidden or null
+  const float* downBias;  // dim or null
+  int64_t dim;
+  int64_t hidden;
+  FfnKind kind;
+};
+
+const char* simdMode();  // "avx2+fma" or "scalar"
+bool simdEnabled();
+int threadCount();
+
+void matvec(float* out, const float* w, const float* x, int64_t rows, int64_t cols);
+void rmsnorm(float* out, const float* x, const float* weight, int64_t n, double eps);
+void rope(float* vec, int64_t n, int64_t pos, int64_t headSize, double theta);
+void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
+               int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim);
+void ffnActivations(float* a, const float* x, const FfnView& f);
+// kept: ascending neuron ids, count of them; kept == null means all f.hidden neurons.
+void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, int64_t count);
+void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept, int64_t count);
+
+// The activation a_i = act(g)·u (gated) or act(u + b) (non-gated), evaluated in
+// double and rounded once, as the reference does (Appendix E, Eq 17 inner part).
+float activate(FfnKind kind, float g, float u, float bias);
+
+}  // namespace tda

@@ -1,0 +1,103 @@
+// The `tda` command as a user meets it: the main job works right away, and bad
+// input ends in one clear line on stderr and a non-zero exit — never a stack trace.
+
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { MODEL_FILE, TOKENIZER_FILE, goldenCases, runCli, tmpFile } from './helpers.js';
+
+const model = fs.readFileSync(MODEL_FILE);
+const withModel = (file: string) => ['--model', file, '--tokenizer', TOKENIZER_FILE];
+
+function expectCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp) {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('tda generate', () => {
+  it('--json reproduces the golden greedy output', () => {
+    const c = goldenCases()[2];
+    const r = runCli(['generate', '--prompt', c.prompt, '--steps', String(c.steps), '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.prompt_tokens).toEqual(c.prompt_tokens);
+    expect(out.tokens).toEqual(c.greedy_tokens);
+    expect(out.text).toBe(c.greedy_text);
+    expect(out.layers).toHaveLength(5);
+    expect(out.layers[0]).toEqual({ kept: 172, total: 172 });
+  });
+
+  it('human output shows the text, per-layer density and tokens/s', () => {
+    const r = runCli(['generate', '--prompt', 'Once upon a time', '--steps', '40', '--method', 'griffin', '--density', '0.5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Once upon a time/);
+    expect(r.stdout).toMatch(/layer 4: 86\/172 neurons \(50\.0%\)/);
+    expect(r.stdout).toMatch(/tokens\/s/);
+  });
+
+  it('an unavailable backend falls back to the reference and says so', () => {
+    const r = runCli(['generate', '--steps', '8', '--backend', 'native-cuda', '--json']);
+    if (r.code === 0 && !/falling back/.test(r.stderr)) {
+      // A GPU is really there: then the run must say it ran on CUDA.
+      expect(JSON.parse(r.stdout).backend.engine).toMatch(/cuda/i);
+    } else {
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/backend native-cuda unavailable .*falling back to reference/);
+      expect(JSON.parse(r.stdout).backend.name).toBe('reference');
+    }
+  });
+});
+
+describe('bad input: one line, non-zero exit', () => {
+  it('truncated checkpoint', () => {
+    const f = tmpFile('trunc.bin', model.subarray(0, 5000));
+    expectCleanError(runCli(['generate', ...withModel(f)]), /^tda: .*trunc\.bin: file is 5000 bytes but its header .* needs 1056540 bytes$/);
+  });
+
+  it('impossible header values', () => {
+    const bad = Buffer.from(model);
+    bad.writeInt32LE(7, 16); // n_kv_heads 7 does not divide n_heads 8
+    expectCleanError(runCli(['generate', ...withModel(tmpFile('hdr.bin', bad))]), /^tda: .*impossible header value nKvHeads=7/);
+    bad.writeInt32LE(-3, 0);
+    expectCleanError(runCli(['generate', ...withModel(tmpFile('hdr2.bin', bad))]), /^tda: .*impossible header value dim=-3/);
+  });
+
+  it('NaN weights', () => {
+    const bad = Buffer.from(model);
+    bad.writeFloatLE(NaN, 28 + 4 * 40000);
+    expectCleanError(runCli(['generate', ...withModel(tmpFile('nan.bin', bad))]), /^tda: .*tensor \w+ has a non-finite value \(NaN\)/);
+  });
+
+  it('a tokenizer of another vocabulary size', () => {
+    const tok = fs.readFileSync(TOKENIZER_FILE);
+    // Keep the header and the first 300 tokens only.
+    let off = 4;
+    for (let i = 0; i < 300; i++) off += 8 + tok.readInt32LE(off + 4);
+    const f = tmpFile('tok300.bin', tok.subarray(0, off));
+    expectCleanError(runCli(['generate', '--model', MODEL_FILE, '--tokenizer', f]), /^tda: .*holds 300 tokens but the model's vocabulary has 512$/);
+  });
+
+  it('a prompt longer than seq_len', () => {
+    const prompt = Array.from({ length: 600 }, (_, i) => `w${i % 10}`).join(' ');
+    expectCleanError(runCli(['generate', '--prompt', prompt]), /^tda: the prompt is \d+ tokens, longer than the model's context of 512$/);
+  });
+
+  it('thresholds JSON of another model', () => {
+    const f = tmpFile('th.json', JSON.stringify({ format: 'tda-kit/thresholds@1', model: { fingerprint: 'f'.repeat(64) }, method: 'tda', layers: [] }));
+    expectCleanError(runCli(['generate', '--method', 'tda', '--thresholds', f]), /^tda: .*calibrated for another model/);
+  });
+
+  it('unknown method, unknown backend, bad number, missing file', () => {
+    expectCleanError(runCli(['generate', '--method', 'magic']), /^tda: unknown method "magic" \(choose one of: dense, tt, griffin, tda\)$/);
+    expectCleanError(runCli(['generate', '--backend', 'abacus']), /^tda: unknown backend "abacus"/);
+    expectCleanError(runCli(['generate', '--density', '1.5', '--method', 'griffin']), /--density must be a number in \[0, 1\]/);
+    expectCleanError(runCli(['generate', '--model', '/nonexistent/m.bin']), /^tda: cannot read checkpoint \/nonexistent\/m\.bin: ENOENT$/);
+  });
+
+  it('no model folder: says which files are needed and where they come from', () => {
+    const r = runCli(['generate'], { TDA_MODEL_DIR: '/nonexistent-models' });
+    expectCleanError(r, /^tda: no model given and \/nonexistent-models has no stories260K\.bin: .*TDA_MODEL_DIR .*stories260K\.bin and tok512\.bin \(llama2\.c format; stories260K from karpathy\/tinyllamas/);
+  });
+});
