@@ -64,3 +64,14 @@ export function parallelActivations(model: Model, tokens: number[]): Float32Arra
   }
   return acts;
 }
+
+/** Variant of parallel input without BOS: every token alone at position 0, [t]. */
+export function parallelActivationsNoBos(model: Model, tokens: number[]): Float32Array[][] {
+  const L = model.config.nLayers;
+  const acts: Float32Array[][] = Array.from({ length: L }, () => []);
+  for (const t of tokens) {
+    const one = denseActivations(model, [t]);
+    for (let l = 0; l < L; l++) acts[l].push(one[l][0]);
+  }
+  return acts;
+}

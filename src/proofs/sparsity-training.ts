@@ -20,7 +20,7 @@ export function sparsityExperiment(seed: number, heavy: boolean, progress?: (msg
   if (hit) return hit;
   const config = heavy
     ? { dIn: 16, dFf: 64, dOut: 8, nTrain: 1024, nHeld: 256, steps: 1000, lr: 0.5, seeds: 8 }
-    : { dIn: 8, dFf: 32, dOut: 4, nTrain: 384, nHeld: 128, steps: 300, lr: 0.5, seeds: 4 };
+    : { dIn: 8, dFf: 32, dOut: 4, nTrain: 384, nHeld: 128, steps: 300, lr: 0.5, seeds: 6 };
   const traces: SparsityExperiment['traces'] = { relu: [], swiglu: [] };
   const root = new Rng(seed).fork('sparsity-training');
   for (let s = 0; s < config.seeds; s++) {

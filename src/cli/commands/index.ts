@@ -2,3 +2,4 @@
 export { generateCommand } from './generate.js';
 export { calibrateCommand } from './calibrate.js';
 export { compareCommand } from './compare.js';
+export { specCommand } from './spec.js';
