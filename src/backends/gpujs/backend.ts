@@ -8,6 +8,7 @@
 //    per shape and kept; ffnSliced reads gate/up/down rows of kept neurons only,
 //    indexing them through the kept list inside the kernel (TDA's sliced FFN);
 //  - rmsnorm, rope and attention run on the host (the reference loops).
+// In GL mode weight matrices are uploaded once into textures that stay on the GPU.
 // Precision: GL mode stores values in float32 textures and accumulates in float32
 // (highp); transcendental functions follow the GL driver's precision.
 
@@ -18,15 +19,17 @@ import { rmsnorm, rope } from '../../reference/math.js';
 import { isGated, type FfnKind, type FfnWeights } from '../../reference/model.js';
 import type { Backend, BackendInfo, Kernels } from '../types.js';
 import { probeHeadlessGl, type GlStatus } from './gl-status.js';
-import { activationSource, DOWN, MATVEC } from './sources.js';
+import { activationSource, DOWN, MATVEC, UPLOAD } from './sources.js';
 
-const { GPU, Input, HeadlessGLKernel, WebAssemblyKernel, CPUKernel } = gpujs;
+const { GPU, Input, Texture, HeadlessGLKernel, WebGL2Kernel, WebGLKernel, WebAssemblyKernel, CPUKernel } = gpujs;
 type KernelFn = gpujs.IKernelRunShortcut;
 
 /** The mode a gpu.js kernel really runs in, from the class of its current kernel object. */
 export function kernelMode(k: KernelFn): string {
   const impl = k.kernel as unknown;
-  if (impl instanceof HeadlessGLKernel) return 'headlessgl';
+  if (impl instanceof HeadlessGLKernel) return 'headlessgl'; // before WebGLKernel: it is a subclass
+  if (impl instanceof WebGL2Kernel) return 'webgl2';
+  if (impl instanceof WebGLKernel) return 'webgl';
   if (impl instanceof WebAssemblyKernel) return 'webasm';
   if (impl instanceof CPUKernel) return 'cpu';
   return (impl as { constructor?: { name?: string } })?.constructor?.name ?? 'unknown';
@@ -91,8 +94,42 @@ export function createGpuJsBackend(name: string, options: GpuJsOptions): GpuJsBa
     return ids;
   }
 
-  const rowsOf = (w: Float32Array, rows: number, cols: number) =>
+  // Weight matrices. In GL mode each is copied once into a float32 texture that
+  // stays on the GPU, found again by the identity of its Float32Array and deleted
+  // when that array is garbage-collected; kernels then only compute. Other modes
+  // take the array itself on every call.
+  const useTextures = gpu.Kernel === HeadlessGLKernel;
+  const textures = new WeakMap<Float32Array, Map<string, gpujs.Texture>>();
+  const liveTextures = new Set<gpujs.Texture>();
+  const finalizer = new FinalizationRegistry<gpujs.Texture>((t) => {
+    liveTextures.delete(t);
+    t.delete();
+  });
+  const asInput = (w: Float32Array, rows: number, cols: number) =>
     new Input(w.subarray(0, rows * cols) as unknown as number[], [cols, rows]); // gpu.js reads typed arrays too
+  function rowsOf(w: Float32Array, rows: number, cols: number): gpujs.Input | gpujs.Texture {
+    if (!useTextures) return asInput(w, rows, cols);
+    const shape = `${rows}x${cols}`;
+    let byShape = textures.get(w);
+    const have = byShape?.get(shape);
+    if (have) return have;
+    const make = () =>
+      gpu.createKernel(UPLOAD, {
+        output: [cols, rows],
+        pipeline: true, // the result stays on the GPU as a texture
+        immutable: true, // a new texture per call, not one reused output
+        optimizeFloatMemory: true, // four floats per texel: large matrices fit the texture size limit
+        precision: 'single',
+        tactic: 'precision',
+      });
+    const t = run(`upload ${shape}`, make, [asInput(w, rows, cols)]) as unknown;
+    if (!(t instanceof Texture)) return asInput(w, rows, cols); // the upload kernel left GL
+    if (!byShape) textures.set(w, (byShape = new Map()));
+    byShape.set(shape, t);
+    liveTextures.add(t);
+    finalizer.register(w, t, t);
+    return t;
+  }
 
   /** Compact activations of kept neurons: a[k] = a_{kept[k]} for k < n, 0 beyond. */
   function activations(x: Float32Array, ffn: FfnWeights, kind: FfnKind, ids: Float32Array, n: number): Float32Array {
@@ -155,9 +192,14 @@ export function createGpuJsBackend(name: string, options: GpuJsOptions): GpuJsBa
   // A probe kernel, so the reported mode is the one gpu.js really chose, known
   // before the first real call.
   const probe = new Float32Array(2);
-  kernels.matvec(probe, Float32Array.of(1, 2, 3, 4), Float32Array.of(1, -1), 2, 2);
-  if (probe[0] !== -1 || probe[1] !== -1) {
-    throw new GlRequiredError(`${name}: probe kernel returned [${[...probe]}] instead of [-1, -1]`);
+  try {
+    kernels.matvec(probe, Float32Array.of(1, 2, 3, 4), Float32Array.of(1, -1), 2, 2);
+    if (probe[0] !== -1 || probe[1] !== -1) {
+      throw new GlRequiredError(`${name}: probe kernel returned [${[...probe]}] instead of [-1, -1]`);
+    }
+  } catch (e) {
+    gpu.destroy();
+    throw e;
   }
 
   const info = (): BackendInfo => {
@@ -166,7 +208,7 @@ export function createGpuJsBackend(name: string, options: GpuJsOptions): GpuJsBa
     const onGl = seen.every((m) => GL_MODES.includes(m));
     const notes = [
       onGl
-        ? `headless GL: ${gl.detail}; float32 textures, float32 (highp) accumulation`
+        ? `headless GL: ${gl.detail}; weights kept in float32 textures, float32 (highp) accumulation`
         : `headless GL not active (${gl.detail}); gpu.js fell back to ${gpuMode} mode`,
       'matvec and FFN kernels run in gpu.js; rmsnorm, rope and attention on the host',
       'ffnSliced reads kept rows only, through the kept list inside the kernel',
@@ -189,6 +231,11 @@ export function createGpuJsBackend(name: string, options: GpuJsOptions): GpuJsBa
     kernels,
     kernelModes: () => modes,
     dispose: () => {
+      for (const t of liveTextures) {
+        finalizer.unregister(t);
+        t.delete();
+      }
+      liveTextures.clear();
       compiled.clear();
       gpu.destroy();
     },

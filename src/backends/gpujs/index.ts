@@ -6,21 +6,39 @@
 //               fallback) and reports that mode in info().mode and info().notes;
 //  - `gpujs-gl` is the GL backend or nothing: its factory throws
 //               BackendUnavailableError when headless GL is not really active, and
-//               any kernel that leaves GL throws, so CPU results are never passed
-//               off as GL ones.
+//               any kernel that leaves GL throws, so results computed elsewhere are
+//               never passed off as GL ones.
+//
+// One instance per name and process (one GL context, one set of weight textures);
+// dispose() releases it and the next load creates a fresh one.
 
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import type { Backend } from '../types.js';
 
+const instances = new Map<string, Promise<Backend>>();
+
 function factory(name: string, requireGl: boolean) {
-  return async (): Promise<Backend> => {
-    try {
-      const { createGpuJsBackend } = await import('./backend.js');
-      return createGpuJsBackend(name, { requireGl });
-    } catch (e) {
-      const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      throw new BackendUnavailableError(`${name} backend unavailable: ${reason}`);
+  return (): Promise<Backend> => {
+    let p = instances.get(name);
+    if (!p) {
+      p = import('./backend.js')
+        .then(({ createGpuJsBackend }) => {
+          const b = createGpuJsBackend(name, { requireGl });
+          const release = b.dispose!;
+          b.dispose = () => {
+            instances.delete(name);
+            release();
+          };
+          return b as Backend;
+        })
+        .catch((e: unknown) => {
+          instances.delete(name);
+          const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+          throw new BackendUnavailableError(`${name} backend unavailable: ${reason}`);
+        });
+      instances.set(name, p);
     }
+    return p;
   };
 }
 

@@ -10,6 +10,11 @@
 
 import type { FfnKind } from '../../reference/model.js';
 
+/** Copies a matrix into a kernel output, which gpu.js can keep on the GPU as a texture. */
+export const UPLOAD = `function (w) {
+  return w[this.thread.y][this.thread.x];
+}`;
+
 /** out[r] = Σ_c w[r][c] · x[c]. */
 export const MATVEC = `function (w, x) {
   let s = 0;

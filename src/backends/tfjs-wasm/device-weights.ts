@@ -5,7 +5,7 @@
 // Two caches:
 //  - dense matrices and bias vectors, one tensor per (array, shape);
 //  - per FFN, the gate/up/down rows of one kept-neuron list (TDA fixes the list
-//    once per prompt, Section 3 of the paper), sliced in plain JS and uploaded once.
+//    once per prompt in its prefill, Section 4 of the paper), sliced in plain JS and uploaded once.
 //    Only the latest list is kept per FFN: a new list disposes the previous slice,
 //    so memory stays bounded however many prompts are run.
 //
@@ -57,11 +57,11 @@ export class DeviceWeights {
   }
 
   /**
-   * The slice of `ffn` for `kept`, with the parts asked for built. A list equal in
+   * The slice of `ffn` for `kept` (gate, up, down rows and up bias). A list equal in
    * contents to the previous one reuses its tensors (checked in O(n), so a list
    * edited in place is never served stale rows).
    */
-  slice(ffn: FfnWeights, kept: Int32Array, dim: number, parts: { activations: boolean; down: boolean }): FfnSlice {
+  slice(ffn: FfnWeights, kept: Int32Array, dim: number): FfnSlice {
     let s = this.slices.get(ffn.downT);
     if (s && !sameInts(s.kept, kept)) {
       this.releaseSlice(s);
@@ -82,20 +82,21 @@ export class DeviceWeights {
       built = true;
       return t;
     };
-    if (parts.activations) {
-      s.up = rows(ffn.up, s.up);
-      s.gate = ffn.gate ? rows(ffn.gate, s.gate) : null;
-      if (ffn.upBias) {
-        if (!s.upBias || s.upBias.isDisposed || s.from.get(s.upBias) !== ffn.upBias) {
-          if (s.upBias) this.release(s.upBias);
-          s.upBias = tf.tensor2d(gatherValues(ffn.upBias, kept), [kept.length, 1]);
-          this.track(ffn.downT, s.upBias);
-          s.from.set(s.upBias, ffn.upBias);
-          built = true;
-        }
-      }
+    s.up = rows(ffn.up, s.up);
+    if (!ffn.gate && s.gate) this.release(s.gate);
+    s.gate = ffn.gate ? rows(ffn.gate, s.gate) : null;
+    s.downT = rows(ffn.downT, s.downT);
+    if (!ffn.upBias && s.upBias) {
+      this.release(s.upBias);
+      s.upBias = null;
     }
-    if (parts.down) s.downT = rows(ffn.downT, s.downT);
+    if (ffn.upBias && (!s.upBias || s.upBias.isDisposed || s.from.get(s.upBias) !== ffn.upBias)) {
+      if (s.upBias) this.release(s.upBias);
+      s.upBias = tf.tensor2d(gatherValues(ffn.upBias, kept), [kept.length, 1]);
+      this.track(ffn.downT, s.upBias);
+      s.from.set(s.upBias, ffn.upBias);
+      built = true;
+    }
     if (built) {
       this.sliceMs += performance.now() - t0;
       this.slicesBuilt++;
