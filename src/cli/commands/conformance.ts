@@ -1,0 +1,83 @@
+// `tda conformance`: runs the conformance harness (src/conformance/) on one backend
+// and prints the report. Exit 0: conformant; 1: not conformant; 2: bad input (an
+// unknown backend, a backend that cannot load here, a missing model).
+//
+// Unlike `tda generate`, an unavailable backend does NOT fall back to the
+// reference: a report for the reference under another backend's name would be a
+// false "conformant".
+
+import type { Command } from 'commander';
+import '../../backends/all.js';
+import { loadBackend, loadBackendModule, registeredBackendNames } from '../../backends/registry.js';
+import type { Backend } from '../../backends/types.js';
+import { UserError } from '../../errors.js';
+import { formatReport, reportJson, runConformance } from '../../conformance/index.js';
+import { integer } from '../options.js';
+
+interface ConformanceCliOptions {
+  backend?: string;
+  backendModule?: string;
+  seed: number;
+  runs?: number;
+  json?: boolean;
+  quick?: boolean;
+  only?: string[];
+  modelDir?: string;
+}
+
+export function conformanceCommand(program: Command): void {
+  program
+    .command('conformance')
+    .description('check a backend against the reference: kernel properties, TT/Griffin/TDA masks, greedy tokens on stories260K')
+    .option('--backend <name>', 'a registered backend (reference, tfjs-wasm, native-cpu, native-cuda, gpujs, …)')
+    .option('--backend-module <file>', 'a module whose default export implements the Backend interface (docs/conformance.md)')
+    .option('--seed <s>', 'seed of all random cases (same seed, same cases)', integer('--seed', 0, 0x7fffffff), 1)
+    .option('--runs <n>', 'fast-check runs per kernel (default 100; --quick 25)', integer('--runs', 1, 1_000_000))
+    .option('--quick', 'fewer runs, no LLaMA-size FFN cases, 64-step generations')
+    .option('--json', 'print the report as JSON')
+    .option('--only <check...>', 'run only checks whose name contains this text (e.g. "kernel matvec")')
+    .option('--model-dir <dir>', 'folder holding stories260K.bin (default $TDA_MODEL_DIR or ../shared/models)')
+    .action(async (o: ConformanceCliOptions) => {
+      if (!o.backend === !o.backendModule) throw new UserError('give exactly one of --backend NAME or --backend-module FILE');
+      let backend: Backend;
+      if (o.backendModule) backend = await loadBackendModule(o.backendModule);
+      else {
+        try {
+          backend = await loadBackend(o.backend!);
+        } catch (e) {
+          // A known backend that cannot run here: one line saying so, and that nothing
+          // else was checked in its place (tda generate would fall back to the reference).
+          if (e instanceof UserError && registeredBackendNames().includes(o.backend!)) {
+            throw new UserError(`${e.message}; nothing was checked (conformance does not fall back to the reference)`);
+          }
+          throw e;
+        }
+      }
+      const command = [
+        'tda conformance',
+        o.backendModule ? `--backend-module ${o.backendModule}` : `--backend ${o.backend}`,
+        `--seed ${o.seed}`,
+        o.runs !== undefined ? `--runs ${o.runs}` : '',
+        o.quick ? '--quick' : '',
+      ].filter(Boolean).join(' ');
+      if (!o.json) process.stderr.write(`checking ${backend.name} …\n`);
+      try {
+        const report = await runConformance(backend, {
+          seed: o.seed,
+          runs: o.runs,
+          quick: o.quick,
+          only: o.only,
+          modelDir: o.modelDir,
+          command,
+        });
+        process.stdout.write(`${o.json ? reportJson(report) : formatReport(report)}\n`);
+        if (!report.conformant) {
+          const failing = report.rows.filter((r) => r.verdict === 'fail').map((r) => r.check);
+          // main() turns this into exit code 1 and one line on stderr.
+          throw new UserError(`${backend.name} is NOT conformant: ${failing.join(', ')}`, 1);
+        }
+      } finally {
+        backend.dispose?.();
+      }
+    });
+}

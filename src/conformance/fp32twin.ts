@@ -1,0 +1,127 @@
+// A legitimate float32 implementation of the kernels: every operation rounded to
+// float32 (Math.fround), reductions summed in a chosen order, transcendental
+// functions rounded once. It is what llama2.c's run.c computes. The harness uses
+// it twice: (1) as a self-test that the bounds of tolerance.ts are not tighter than
+// honest float32 arithmetic, and (2) end to end, as the "legitimate drift" that a
+// conformant backend may show on logits (see endToEnd.ts). With `precision` fp16
+// or bf16 it also rounds every weight it reads, as a half-precision backend does.
+
+import type { Kernels } from '../backends/types.js';
+import type { FfnKind, FfnWeights } from '../reference/model.js';
+import { roundBf16, roundFp16 } from './fp.js';
+import type { Precision } from './tolerance.js';
+
+const fr = Math.fround;
+
+export type SumOrder = 'sequential' | 'pairwise' | 'lanes8';
+
+function sumProducts(n: number, term: (i: number) => number, order: SumOrder): number {
+  if (order === 'sequential') {
+    let s = 0;
+    for (let i = 0; i < n; i++) s = fr(s + term(i));
+    return s;
+  }
+  if (order === 'lanes8') {
+    // 8 SIMD lanes, then a horizontal sum: what a vectorised CPU kernel does.
+    const lanes = [0, 0, 0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < n; i++) lanes[i & 7] = fr(lanes[i & 7] + term(i));
+    let s = 0;
+    for (const l of lanes) s = fr(s + l);
+    return s;
+  }
+  const rec = (lo: number, hi: number): number => {
+    if (hi - lo <= 2) {
+      let s = 0;
+      for (let i = lo; i < hi; i++) s = fr(s + term(i));
+      return s;
+    }
+    const mid = (lo + hi) >> 1;
+    return fr(rec(lo, mid) + rec(mid, hi));
+  };
+  return rec(0, n);
+}
+
+export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision = 'fp32'): Kernels {
+  const rw = precision === 'fp16' ? roundFp16 : precision === 'bf16' ? roundBf16 : fr;
+  const act = (kind: FfnKind, x: number): number => {
+    if (kind === 'relu') return x > 0 ? x : 0;
+    if (kind === 'swiglu') return fr(x / fr(1 + fr(Math.exp(-x))));
+    const inner = fr(0.7978845608028654 * fr(x + fr(0.044715 * fr(x * fr(x * x)))));
+    return fr(fr(0.5 * x) * fr(1 + fr(Math.tanh(inner))));
+  };
+  const activation = (x: Float32Array, ffn: FfnWeights, kind: FfnKind, i: number): number => {
+    const dim = x.length;
+    const up = sumProducts(dim, (c) => fr(rw(ffn.up[i * dim + c]) * x[c]), order);
+    if (ffn.gate && (kind === 'swiglu' || kind === 'geglu')) {
+      const g = sumProducts(dim, (c) => fr(rw(ffn.gate![i * dim + c]) * x[c]), order);
+      return fr(act(kind, g) * up);
+    }
+    return act(kind, fr(up + (ffn.upBias ? rw(ffn.upBias[i]) : 0)));
+  };
+  const down = (out: Float32Array, a: (i: number) => number, ffn: FfnWeights, ids: ArrayLike<number>): void => {
+    const dim = out.length;
+    for (let j = 0; j < dim; j++) {
+      const s = sumProducts(ids.length, (k) => fr(a(ids[k]) * rw(ffn.downT[ids[k] * dim + j])), order);
+      out[j] = fr(s + (ffn.downBias ? rw(ffn.downBias[j]) : 0));
+    }
+  };
+  const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+  return {
+    matvec(out, w, x, rows, cols) {
+      for (let r = 0; r < rows; r++) out[r] = sumProducts(cols, (c) => fr(rw(w[r * cols + c]) * x[c]), order);
+    },
+    rmsnorm(out, x, weight, eps) {
+      const ss = sumProducts(x.length, (i) => fr(x[i] * x[i]), order);
+      const scale = fr(1 / fr(Math.sqrt(fr(fr(ss / x.length) + fr(eps)))));
+      for (let i = 0; i < x.length; i++) out[i] = fr(rw(weight[i]) * fr(scale * x[i]));
+    },
+    rope(vec, pos, headSize, theta) {
+      for (let i = 0; i < vec.length; i += 2) {
+        const j = i % headSize;
+        const freq = fr(1 / fr(Math.pow(theta, fr(j / headSize))));
+        const angle = fr(pos * freq);
+        const c = fr(Math.cos(angle));
+        const s = fr(Math.sin(angle));
+        const v0 = vec[i];
+        const v1 = vec[i + 1];
+        vec[i] = fr(fr(v0 * c) - fr(v1 * s));
+        vec[i + 1] = fr(fr(v0 * s) + fr(v1 * c));
+      }
+    },
+    attention(out, q, keyCache, valueCache, pos, shape) {
+      const { nHeads, nKvHeads, headSize, kvDim } = shape;
+      const group = nHeads / nKvHeads;
+      const scale = fr(1 / fr(Math.sqrt(headSize)));
+      const sc = new Float32Array(pos + 1);
+      for (let h = 0; h < nHeads; h++) {
+        const kvOff = Math.floor(h / group) * headSize;
+        let max = -Infinity;
+        for (let t = 0; t <= pos; t++) {
+          sc[t] = fr(sumProducts(headSize, (d) => fr(q[h * headSize + d] * keyCache[t * kvDim + kvOff + d]), order) * scale);
+          if (sc[t] > max) max = sc[t];
+        }
+        let sum = 0;
+        for (let t = 0; t <= pos; t++) {
+          sc[t] = fr(Math.exp(fr(sc[t] - max)));
+          sum = fr(sum + sc[t]);
+        }
+        for (let t = 0; t <= pos; t++) sc[t] = fr(sc[t] / sum);
+        for (let d = 0; d < headSize; d++) {
+          out[h * headSize + d] = sumProducts(pos + 1, (t) => fr(sc[t] * valueCache[t * kvDim + kvOff + d]), order);
+        }
+      }
+    },
+    ffnActivations(a, x, ffn, kind) {
+      for (let i = 0; i < a.length; i++) a[i] = activation(x, ffn, kind, i);
+    },
+    ffnDown(out, a, ffn, kept) {
+      down(out, (i) => a[i], ffn, kept ?? all(a.length));
+    },
+    ffnSliced(out, x, ffn, kind, kept) {
+      const ids = kept ?? all(ffn.up.length / x.length);
+      const a = new Map<number, number>();
+      for (const i of ids) a.set(i, activation(x, ffn, kind, i));
+      down(out, (i) => a.get(i)!, ffn, ids);
+    },
+  };
+}
