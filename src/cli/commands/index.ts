@@ -3,3 +3,5 @@ export { generateCommand } from './generate.js';
 export { calibrateCommand } from './calibrate.js';
 export { compareCommand } from './compare.js';
 export { specCommand } from './spec.js';
+export { conformanceCommand } from './conformance.js';
+export { benchCommand } from './bench.js';

@@ -1,0 +1,99 @@
+// The shapes of a bench run's results, shared by the suites, the table, the SVG
+// and `--json`.
+
+import type { BackendInfo } from '../backends/types.js';
+import type { Method } from '../reference/policies/types.js';
+
+export type Suite = 'ffn' | 'layer' | 'e2e';
+export const SUITES: readonly Suite[] = ['ffn', 'layer', 'e2e'];
+
+export interface BenchRow {
+  backend: string;
+  suite: Suite;
+  /** e.g. "4096x11008", "layer 4096x11008 ctx 1024", "stories260K". */
+  shape: string;
+  method: Method;
+  /** Fraction of FFN neurons kept (1 for dense). */
+  density: number;
+  kept: number;
+  median_ms: number;
+  q1_ms: number;
+  q3_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+  /** median(dense) / median(this), same backend, suite, shape and run. */
+  speedup_vs_dense: number;
+  /** bytes(dense) / bytes(method): the memory-bound ceiling for this row. */
+  ceiling: number;
+  bytes_touched: number;
+  /** bytes_touched / median time, GB/s. */
+  effective_gbs: number;
+  /** e2e only: 1000 / median ms per generated token. */
+  tokens_per_s?: number;
+  note?: string;
+}
+
+/** A backend or baseline that could not run, and why (one line). */
+export interface Skipped {
+  backend: string;
+  suite: Suite | 'all';
+  reason: string;
+}
+
+export interface BackendEntry {
+  name: string;
+  info: BackendInfo;
+}
+
+export interface PrefillOverhead {
+  backend: string;
+  model: string;
+  promptTokens: number;
+  /** TDA statistic accumulation over all prompt tokens and layers. */
+  statisticsMs: number;
+  /** Per-layer threshold → kept list. */
+  maskMs: number;
+  /** Copying kept rows, if the backend slices (native-cpu reads kept rows in place: 0). */
+  slicingMs: number;
+  overheadMs: number;
+  /** The kit's decoder prefill of the prompt on this backend (token by token). */
+  prefillMs: number;
+  prefillHow: string;
+  fraction: number;
+  /** The same overhead against llama.cpp's batched prefill of the same prompt length, if measured. */
+  llamaCppPrefillMs?: number;
+  fractionOfLlamaCpp?: number;
+}
+
+export interface Target {
+  target: string;
+  /** The threshold, in the same unit as measured. */
+  goal: number;
+  measured: number | null;
+  unit: string;
+  met: boolean | null;
+  /** measured − goal (positive: met by that much; negative: missed by that much). */
+  by: number | null;
+  note?: string;
+}
+
+export interface BenchReport {
+  tool: string;
+  date: string;
+  quick: boolean;
+  machine: { cpu: string; cores: number; memory_gib: number; node: string; platform: string };
+  copy_bandwidth_gbs: number;
+  copy_bandwidth: {
+    median: number; q1: number; q3: number; runs: number; buffer_bytes: number; method: string;
+    single_thread_gbs: number; multi_thread_gbs: number | null; threads: number;
+  };
+  settings: Record<string, unknown>;
+  backends: BackendEntry[];
+  skipped: Skipped[];
+  rows: BenchRow[];
+  prefill_overhead: PrefillOverhead | null;
+  targets: Target[];
+  notes: string[];
+  wall_s: number;
+}
