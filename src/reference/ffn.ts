@@ -76,8 +76,14 @@ export function ffnSliced(
   for (let j = 0; j < dim; j++) out[j] = acc[j] + (ffn.downBias ? ffn.downBias[j] : 0);
 }
 
-/** ‖W_down[:, i]‖₂ for every neuron: the constant factor of Eq 18, computed once per model. */
+/**
+ * ‖W_down[:, i]‖₂ for every neuron: the constant factor of Eq 18. It depends on
+ * the weights only, so it is computed once per weight matrix and remembered
+ * (weights are never changed in place once loaded). The result is shared: read only.
+ */
 export function downColumnNorms(ffn: FfnWeights, dim: number): Float64Array {
+  const cached = normsCache.get(ffn.downT);
+  if (cached) return cached;
   const hidden = ffn.downT.length / dim;
   const norms = new Float64Array(hidden);
   for (let i = 0; i < hidden; i++) {
@@ -85,8 +91,11 @@ export function downColumnNorms(ffn: FfnWeights, dim: number): Float64Array {
     for (let j = 0; j < dim; j++) s += ffn.downT[i * dim + j] ** 2;
     norms[i] = Math.sqrt(s);
   }
+  normsCache.set(ffn.downT, norms);
   return norms;
 }
+
+const normsCache = new WeakMap<Float32Array, Float64Array>();
 
 /** Eq 18 magnitude: ‖n_i(x)‖₂ = |a_i| · ‖W_down[:, i]‖₂, for every neuron. */
 export function neuronOutputMagnitudes(out: Float64Array, a: Float32Array, downNorms: Float64Array): void {

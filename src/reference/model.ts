@@ -5,6 +5,9 @@
 // down *column* i, stored as row i of the transposed down matrix (`downT`).
 // An FFN restricted to a list of kept neurons then reads only kept rows, in every
 // backend, and the bytes it touches are exactly the bytes the method claims to save.
+//
+// Weights are immutable once loaded: backends cache device copies and the policies
+// cache per-neuron norms keyed by the weight arrays themselves.
 
 /** The FFN activation families used by the six models of the TDA paper (Section 5.1). */
 export type FfnKind =
