@@ -6,6 +6,8 @@ import '../backends/all.js';
 import { BackendUnavailableError, loadBackend, loadBackendModule } from '../backends/registry.js';
 import type { Backend } from '../backends/types.js';
 import { referenceBackend } from '../backends/reference/index.js';
+import { parseMethod, policyFactory } from '../reference/methods.js';
+import { loadModelFiles } from './model-files.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
@@ -57,4 +59,22 @@ export async function chooseBackend(opts: { backend?: string; backendModule?: st
     process.stderr.write(`tda: backend ${opts.backend} unavailable (${e.message}); falling back to reference\n`);
     return referenceBackend;
   }
+}
+
+/** Model, tokenizer, backend and policy factory from the shared options of generate/compare. */
+export async function setUpMethodRun(o: {
+  model?: string;
+  tokenizer?: string;
+  backend?: string;
+  backendModule?: string;
+  method: string;
+  density?: number;
+  cett?: number;
+  thresholds?: string;
+}) {
+  const { model, tokenizer } = loadModelFiles(o);
+  const backend = await chooseBackend(o);
+  const method = parseMethod(o.method);
+  const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds }, backend.kernels);
+  return { model, tokenizer, backend, method, makePolicy };
 }

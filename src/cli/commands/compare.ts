@@ -5,11 +5,9 @@
 import type { Command } from 'commander';
 import { compareLogits } from '../../reference/compare.js';
 import { generate, generatedText } from '../../reference/generate.js';
-import { parseMethod, policyFactory } from '../../reference/methods.js';
 import { densePolicy } from '../../reference/policies/dense.js';
 import { percent } from '../format.js';
-import { loadModelFiles } from '../model-files.js';
-import { addBackendOptions, addMethodOptions, addModelOptions, chooseBackend, integer } from '../options.js';
+import { addBackendOptions, addMethodOptions, addModelOptions, integer, setUpMethodRun } from '../options.js';
 
 export const DEFAULT_PROMPTS = ['Once upon a time', 'Tom and his dog went to the beach', 'The little bird was sad because', 'Lily wanted to'];
 
@@ -25,10 +23,7 @@ export function compareCommand(program: Command): void {
   addMethodOptions(cmd);
   addBackendOptions(cmd);
   cmd.action(async (o) => {
-    const { model, tokenizer } = loadModelFiles(o);
-    const backend = await chooseBackend(o);
-    const method = parseMethod(o.method);
-    const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds }, backend.kernels);
+    const { model, tokenizer, backend, method, makePolicy } = await setUpMethodRun(o);
     const rows = (o.prompt ?? DEFAULT_PROMPTS).map((prompt: string) => {
       const promptTokens = tokenizer.encode(prompt);
       const steps = Math.max(o.steps, promptTokens.length);

@@ -4,10 +4,8 @@
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { generate, generatedText } from '../../reference/generate.js';
-import { parseMethod, policyFactory } from '../../reference/methods.js';
 import { Sampler } from '../../reference/sampler.js';
-import { loadModelFiles } from '../model-files.js';
-import { addBackendOptions, addMethodOptions, addModelOptions, chooseBackend, integer, number } from '../options.js';
+import { addBackendOptions, addMethodOptions, addModelOptions, integer, number, setUpMethodRun } from '../options.js';
 import { formatGeneration } from '../format.js';
 
 export function generateCommand(program: Command): void {
@@ -25,10 +23,7 @@ export function generateCommand(program: Command): void {
   addMethodOptions(cmd);
   addBackendOptions(cmd);
   cmd.action(async (o) => {
-    const { model, tokenizer } = loadModelFiles(o);
-    const backend = await chooseBackend(o);
-    const method = parseMethod(o.method);
-    const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds }, backend.kernels);
+    const { model, tokenizer, backend, method, makePolicy } = await setUpMethodRun(o);
     const promptTokens = tokenizer.encode(o.prompt);
     if (promptTokens.length > model.config.seqLen) {
       throw new UserError(`the prompt is ${promptTokens.length} tokens, longer than the model's context of ${model.config.seqLen}`);
