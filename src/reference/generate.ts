@@ -100,7 +100,7 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
     tokens,
     layers,
     masks: policy.masks(),
-    cost: tokenCost(c, usage, policy.plan(0).kind === 'perToken'),
+    cost: tokenCost(c, usage, policy.method === 'tt'),
     logits: opts.keepLogits ? logits : undefined,
     timing: {
       prefillMs: tPrefillEnd - t0,
