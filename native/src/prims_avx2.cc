@@ -30,7 +30,12 @@ inline float hsum(__m256 v) {
 // independent FMA chains in flight, enough to hide the 4-cycle FMA latency, so the
 // loop runs at load bandwidth. The next rows (pa, pb) are prefetched one row
 // ahead: kept neurons are not adjacent in memory, and the hardware prefetcher
-// would otherwise restart cold at every row (and every 4 KiB page).
+// would otherwise restart cold at every row (and every 4 KiB page). The prefetch
+// targets L2 (T1), not L1: one row ahead is 2 × 16 KiB in flight per thread at the
+// 7B shape, which with x (16 KiB) overfills the 48 KiB L1 and evicted prefetched
+// lines before use; from L2 the core's own L1 streamer fetches them in time.
+// Measured (4096×11008, 2 threads, same run): gate/up pass dense 25.0 -> 25.8
+// GB/s, over a 50 % kept list 23.3 -> 24.7 GB/s.
 void dot2(const float* a, const float* b, const float* x, int64_t n, float* ra, float* rb, const float* pa,
           const float* pb) {
   if (!pa) pa = a;  // prefetching the current row again is a harmless no-op
@@ -40,10 +45,10 @@ void dot2(const float* a, const float* b, const float* x, int64_t n, float* ra, 
   int64_t i = 0;
   if (b) {
     for (; i + 32 <= n; i += 32) {
-      _mm_prefetch(reinterpret_cast<const char*>(pa + i), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(pa + i + 16), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(pb + i), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(pb + i + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(pa + i), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(pa + i + 16), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(pb + i), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(pb + i + 16), _MM_HINT_T1);
       const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
       const __m256 x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
       a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), x0, a0);
@@ -57,8 +62,8 @@ void dot2(const float* a, const float* b, const float* x, int64_t n, float* ra, 
     }
   } else {
     for (; i + 32 <= n; i += 32) {
-      _mm_prefetch(reinterpret_cast<const char*>(pa + i), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(pa + i + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(pa + i), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(pa + i + 16), _MM_HINT_T1);
       a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), a0);
       a1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(x + i + 8), a1);
       a2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(x + i + 16), a2);

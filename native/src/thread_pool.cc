@@ -61,7 +61,11 @@ void ThreadPool::run(Task fn, void* ctx, int parts) {
 }
 
 void ThreadPool::workerLoop(int id) {
-  uint64_t seen = generation_.load();
+  // Start from generation 0, not from whatever generation_ holds when this thread
+  // first runs: the first job can be posted (generation 0 -> 1) before a new
+  // worker gets scheduled, and a worker that read 1 here would never run that job
+  // while the caller spins forever on pending_ (seen as a hang on the first call).
+  uint64_t seen = 0;
   for (;;) {
     // Spin first: the next job usually arrives within microseconds.
     auto until = std::chrono::steady_clock::now() + kSpin;
