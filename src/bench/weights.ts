@@ -1,8 +1,8 @@
 // Seeded synthetic weights at benchmark shapes, fast enough for `--quick`.
 //
-// src/reference/synthetic.ts draws every weight from its BigInt xorshift* generator:
-// ~0.6 µs per value here, i.e. ~80 s for one LLaMA-2-7B FFN (135 M values) and
-// minutes for a 300 M-parameter model. A memory-bound kernel's speed does not depend
+// src/reference/synthetic.ts draws every weight from run.c's xorshift* generator with
+// Box–Muller: ~60 ns per value here, i.e. ~8 s for one LLaMA-2-7B FFN (135 M values)
+// and ~20 s for a 300 M-parameter model. A memory-bound kernel's speed does not depend
 // on the values, so the bench draws one pool of N(0, 1) values with the reference's
 // `randomMatrix` (same seed → same pool) and tiles it: row r of a matrix starts at
 // pool offset (r · ROW_STRIDE + matrixSalt) mod POOL. The pool length is prime, so no

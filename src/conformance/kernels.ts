@@ -7,7 +7,7 @@ import { referenceKernels } from '../backends/reference/index.js';
 import type { Kernels } from '../backends/types.js';
 import { FFN_KINDS, type FfnKind, type FfnWeights, isGated } from '../reference/model.js';
 import type { ReportRow } from './report.js';
-import { FastRng } from './rng.js';
+import { Rng } from '../reference/random.js';
 import {
   activationOf,
   attentionBound,
@@ -167,9 +167,9 @@ function matvecData(c: MatvecCase, p: Precision): MatvecData {
   const key = `${JSON.stringify(c)}|${p}`;
   const big = c.rows * c.cols >= 1 << 20;
   if (big && bigMatvec?.key === key) return bigMatvec.data;
-  const rng = new FastRng(c.seed);
+  const rng = new Rng(c.seed);
   const spike = c.wDist === 'spike' || c.xDist === 'spike';
-  const at = rng.int(c.cols);
+  const at = rng.nextInt(c.cols);
   const w = spike
     ? spikeMatrix(rng, c.rows, c.cols, at)
     : fill(rng, c.rows * c.cols, c.wDist, { scale: 1 / Math.sqrt(c.cols), large: largeWeight(p) });
@@ -200,10 +200,10 @@ export function checkRmsnorm(K: Kernels, ctx: CheckContext): ReportRow {
     { n: 64, dist: 'subnormal', eps: 1e-5, alias: false, seed: 3 },
   ];
   return runProperty(ctx, 'kernel rmsnorm', TOL.rmsnorm, arb, examples, (c: RmsCase) => {
-    const rng = new FastRng(c.seed);
+    const rng = new Rng(c.seed);
     const x = fill(rng, c.n, c.dist, { large: 2 ** 40 });
     const weight = new Float32Array(c.n);
-    for (let i = 0; i < c.n; i++) weight[i] = 1 + 0.1 * rng.normal();
+    for (let i = 0; i < c.n; i++) weight[i] = 1 + 0.1 * rng.nextNormal();
     let ss = 0;
     for (let i = 0; i < c.n; i++) ss += x[i] * x[i];
     const scale = 1 / Math.sqrt(ss / c.n + c.eps);
@@ -235,7 +235,7 @@ export function checkRope(K: Kernels, ctx: CheckContext): ReportRow {
     { nHeads: 2, half: 4, pos: 1, theta: 10000, dist: 'grid', seed: 2 },
   ];
   return runProperty(ctx, 'kernel rope', TOL.rope, arb, examples, (c: RopeCase) => {
-    const rng = new FastRng(c.seed);
+    const rng = new Rng(c.seed);
     const hs = 2 * c.half;
     const v = fill(rng, c.nHeads * hs, c.dist);
     const ref = v.slice();
@@ -269,7 +269,7 @@ export function checkAttention(K: Kernels, ctx: CheckContext): ReportRow {
     { nKvHeads: 1, group: 1, half: 1, pos: 0, dist: 'normal', seed: 2 },
   ];
   return runProperty(ctx, 'kernel attention', TOL.attention, arb, examples, (c: AttnCase) => {
-    const rng = new FastRng(c.seed);
+    const rng = new Rng(c.seed);
     const hs = 2 * c.half;
     const nHeads = c.nKvHeads * c.group;
     const kvDim = c.nKvHeads * hs;
@@ -321,7 +321,7 @@ export function checkAttention(K: Kernels, ctx: CheckContext): ReportRow {
 
 // ---------------------------------------------------------------------------
 
-function randomFfn(rng: FastRng, dim: number, hidden: number, kind: FfnKind, wDist: Dist, p: Precision): FfnWeights {
+function randomFfn(rng: Rng, dim: number, hidden: number, kind: FfnKind, wDist: Dist, p: Precision): FfnWeights {
   const gated = isGated(kind);
   const opts = { scale: 1 / Math.sqrt(dim), large: largeWeight(p) };
   return {
@@ -360,7 +360,7 @@ export function checkFfnActivations(K: Kernels, ctx: CheckContext): ReportRow {
   const examples: ActCase[] = FFN_KINDS.map((kind, k) => ({ dim: 16, hidden: 24, kind, wDist: 'grid', xDist: 'grid', seed: k }));
   if (!ctx.quick) examples.push({ dim: 4096, hidden: 11008, kind: 'swiglu', wDist: 'normal', xDist: 'heavy', seed: 9 });
   return runProperty(ctx, 'kernel ffnActivations', TOL.act, arb, examples, (c: ActCase) => {
-    const rng = new FastRng(c.seed);
+    const rng = new Rng(c.seed);
     const ffn = randomFfn(rng, c.dim, c.hidden, c.kind, c.wDist === 'spike' ? 'sparse' : c.wDist, ctx.precision);
     const x = fill(rng, c.dim, c.xDist === 'spike' ? 'sparse' : c.xDist);
     const ref = new Float32Array(c.hidden);
@@ -392,7 +392,7 @@ export function checkFfnDown(K: Kernels, ctx: CheckContext): ReportRow {
   ];
   if (!ctx.quick) examples.push({ dim: 4096, hidden: 11008, kept: 'random', aDist: 'heavy', wDist: 'normal', bias: false, seed: 3 });
   return runProperty(ctx, 'kernel ffnDown', TOL.dot, arb, examples, (c: DownCase) => {
-    const rng = new FastRng(c.seed);
+    const rng = new Rng(c.seed);
     const a = fill(rng, c.hidden, c.aDist === 'spike' ? 'sparse' : c.aDist);
     const downT = fill(rng, c.hidden * c.dim, c.wDist === 'spike' ? 'sparse' : c.wDist, {
       scale: 1 / Math.sqrt(c.hidden),
@@ -436,7 +436,7 @@ export function checkFfnSliced(K: Kernels, ctx: CheckContext): ReportRow {
   });
   const examples: SlicedCase[] = FFN_KINDS.map((kind, k) => ({ dim: 8, hidden: 32, kind, kept: 'random' as KeptKind, wDist: 'normal' as Dist, xDist: 'normal' as Dist, seed: 10 + k }));
   return runProperty(ctx, 'kernel ffnSliced', TOL.sliced, arb, examples, (c: SlicedCase) => {
-    const rng = new FastRng(c.seed);
+    const rng = new Rng(c.seed);
     const ffn = randomFfn(rng, c.dim, c.hidden, c.kind, c.wDist === 'spike' ? 'sparse' : c.wDist, ctx.precision);
     const x = fill(rng, c.dim, c.xDist === 'spike' ? 'sparse' : c.xDist);
     const kept = keptList(rng, c.hidden, c.kept);

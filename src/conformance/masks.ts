@@ -25,7 +25,7 @@ import { syntheticModel } from '../reference/synthetic.js';
 import { FFN_KINDS } from '../reference/model.js';
 import { activationBounds, type CheckContext } from './kernels.js';
 import type { ReportRow } from './report.js';
-import { FastRng } from './rng.js';
+import { Rng } from '../reference/random.js';
 import { fill } from './values.js';
 
 /** Per layer, per prompt token: the backend's FFN input and activations, and the reference's on the same input. */
@@ -287,7 +287,7 @@ const METHOD_CHECKS = { tt: ttMaskCheck, griffin: griffinMaskCheck, tda: tdaMask
 /** A one-layer ReLU model whose FFN weights and inputs lie on an integer grid: every activation is exact. */
 function gridTraces(K: Kernels, seed: number, precision: CheckContext['precision']): { model: Model; traces: LayerTrace[] } {
   const model = syntheticModel({ dim: 16, hiddenDim: 64, nLayers: 1, nHeads: 2, vocabSize: 8, seqLen: 8, ffnKind: 'relu' }, seed);
-  const rng = new FastRng(seed);
+  const rng = new Rng(seed);
   const { dim, hiddenDim } = model.config;
   const ffn: FfnWeights = {
     gate: null,
@@ -333,8 +333,8 @@ export function maskSources(K: Kernels, ctx: CheckContext, stories?: { model: Mo
             { dim: 32, hiddenDim: 96, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 64, seqLen: 16, ffnKind: kind },
             ctx.seed + k,
           );
-          const rng = new FastRng(ctx.seed * 31 + k);
-          const tokens = [1, ...Array.from({ length: 7 }, () => rng.int(64))];
+          const rng = new Rng(ctx.seed * 31 + k);
+          const tokens = [1, ...Array.from({ length: 7 }, () => rng.nextInt(64))];
           return { model, traces: tracePrefill(model, K, tokens, ctx.precision), label: `${kind} model, prompt ${tokens.join(' ')}` };
         }),
     },

@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import { FLT_MIN } from './fp.js';
-import { FastRng } from './rng.js';
+import { Rng } from '../reference/random.js';
 
 /**
  * Value distributions:
@@ -35,43 +35,43 @@ export interface FillOptions {
   spikeAt?: number;
 }
 
-function drawValue(rng: FastRng, dist: Dist, o: Required<Omit<FillOptions, 'spikeAt'>>): number {
+function drawValue(rng: Rng, dist: Dist, o: Required<Omit<FillOptions, 'spikeAt'>>): number {
   switch (dist) {
     case 'normal':
-      return rng.normal() * o.scale;
+      return rng.nextNormal() * o.scale;
     case 'positive':
-      return Math.abs(rng.normal()) * o.scale;
+      return Math.abs(rng.nextNormal()) * o.scale;
     case 'heavy': {
-      const v = (rng.normal() / Math.max(Math.abs(rng.normal()), 1e-9)) * o.scale;
+      const v = (rng.nextNormal() / Math.max(Math.abs(rng.nextNormal()), 1e-9)) * o.scale;
       return Math.max(-o.large, Math.min(o.large, v));
     }
     case 'mixed': {
-      const r = rng.int(8);
-      const sign = rng.next() < 0.5 ? -1 : 1;
+      const r = rng.nextInt(8);
+      const sign = rng.nextFloat() < 0.5 ? -1 : 1;
       if (r === 0) return 0;
-      if (r === 1) return sign * (1 + rng.int(1 << 20)) * 2 ** -149; // subnormal
-      if (r === 2) return sign * o.large * (0.5 + rng.next() / 2);
-      if (r === 3) return sign * FLT_MIN * (1 + rng.next() * 8); // tiny normal
-      return rng.normal() * o.scale;
+      if (r === 1) return sign * (1 + rng.nextInt(1 << 20)) * 2 ** -149; // subnormal
+      if (r === 2) return sign * o.large * (0.5 + rng.nextFloat() / 2);
+      if (r === 3) return sign * FLT_MIN * (1 + rng.nextFloat() * 8); // tiny normal
+      return rng.nextNormal() * o.scale;
     }
     case 'subnormal':
-      return (rng.next() < 0.5 ? -1 : 1) * (1 + rng.int((1 << 23) - 1)) * 2 ** -149;
+      return (rng.nextFloat() < 0.5 ? -1 : 1) * (1 + rng.nextInt((1 << 23) - 1)) * 2 ** -149;
     case 'sparse':
-      return rng.next() < 0.85 ? 0 : rng.normal() * o.scale;
+      return rng.nextFloat() < 0.85 ? 0 : rng.nextNormal() * o.scale;
     case 'grid':
-      return (rng.int(17) - 8) / 8;
+      return (rng.nextInt(17) - 8) / 8;
     case 'spike':
       return 0;
   }
 }
 
 /** A Float32Array of n values of `dist`, from `rng`. */
-export function fill(rng: FastRng, n: number, dist: Dist, opts: FillOptions = {}): Float32Array {
+export function fill(rng: Rng, n: number, dist: Dist, opts: FillOptions = {}): Float32Array {
   const o = { scale: opts.scale ?? 1, large: opts.large ?? 2 ** 20 };
   const out = new Float32Array(n);
   if (dist === 'spike') {
     const at = opts.spikeAt ?? 0;
-    if (n > 0) out[Math.min(at, n - 1)] = (rng.next() < 0.5 ? -1 : 1) * 2 ** (rng.int(9) - 4);
+    if (n > 0) out[Math.min(at, n - 1)] = (rng.nextFloat() < 0.5 ? -1 : 1) * 2 ** (rng.nextInt(9) - 4);
     return out;
   }
   for (let i = 0; i < n; i++) out[i] = drawValue(rng, dist, o);
@@ -79,10 +79,10 @@ export function fill(rng: FastRng, n: number, dist: Dist, opts: FillOptions = {}
 }
 
 /** A matrix whose rows all have a power-of-two spike in column `at` (the rest random normal). */
-export function spikeMatrix(rng: FastRng, rows: number, cols: number, at: number): Float32Array {
+export function spikeMatrix(rng: Rng, rows: number, cols: number, at: number): Float32Array {
   const m = new Float32Array(rows * cols);
-  for (let i = 0; i < m.length; i++) m[i] = rng.normal();
-  for (let r = 0; r < rows; r++) m[r * cols + at] = (rng.next() < 0.5 ? -1 : 1) * 2 ** (rng.int(9) - 4);
+  for (let i = 0; i < m.length; i++) m[i] = rng.nextNormal();
+  for (let r = 0; r < rows; r++) m[r * cols + at] = (rng.nextFloat() < 0.5 ? -1 : 1) * 2 ** (rng.nextInt(9) - 4);
   return m;
 }
 
@@ -94,7 +94,7 @@ export const KEPTS = ['all', 'allExplicit', 'empty', 'random', 'first', 'last', 
 export type KeptKind = (typeof KEPTS)[number];
 export const keptArb = fc.constantFrom<KeptKind>(...KEPTS);
 
-export function keptList(rng: FastRng, hidden: number, kind: KeptKind): Int32Array | null {
+export function keptList(rng: Rng, hidden: number, kind: KeptKind): Int32Array | null {
   const ids: number[] = [];
   switch (kind) {
     case 'all':
@@ -105,7 +105,7 @@ export function keptList(rng: FastRng, hidden: number, kind: KeptKind): Int32Arr
     case 'empty':
       break;
     case 'random':
-      for (let i = 0; i < hidden; i++) if (rng.next() < 0.5) ids.push(i);
+      for (let i = 0; i < hidden; i++) if (rng.nextFloat() < 0.5) ids.push(i);
       break;
     case 'first':
       ids.push(0);
