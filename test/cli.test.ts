@@ -50,6 +50,37 @@ describe('tda generate', () => {
   });
 });
 
+describe('tda calibrate and tda compare', () => {
+  it('calibrate writes a thresholds file that generate then uses', () => {
+    const out = tmpFile('th.json', '');
+    const c = runCli(['calibrate', '--method', 'tda', '--density', '0.5', '--sequences', '3', '--length', '48', '--prompt-length', '12', '--out', out]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/layer 4: tau \S+ +kept \d+\.\d% +CETT \d\.\d{4}/);
+    const file = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(file.method).toBe('tda');
+    expect(file.layers).toHaveLength(5);
+    const g = runCli(['generate', '--method', 'tda', '--thresholds', out, '--prompt', 'Once upon a time', '--steps', '30', '--json']);
+    expect(g.code).toBe(0);
+    const r = JSON.parse(g.stdout);
+    // The mask is what the file's thresholds give: fewer than all neurons in some layer.
+    expect(r.layers.some((l: { kept: number; total: number }) => l.kept < l.total)).toBe(true);
+    // Thresholds are per method: TT refuses a TDA file.
+    expectCleanError(runCli(['generate', '--method', 'tt', '--thresholds', out]), /thresholds are for method tda, not tt/);
+  });
+
+  it('compare --json reports agreement and KL against dense (dense vs dense is exact)', () => {
+    const r = runCli(['compare', '--method', 'dense', '--prompt', 'Lily wanted to', '--steps', '24', '--json']);
+    expect(r.code).toBe(0);
+    const row = JSON.parse(r.stdout).rows[0];
+    expect(row.top1Agreement).toBe(1);
+    expect(row.meanKl).toBe(0);
+    expect(row.dense_text).toBe(row.method_text);
+    const g = JSON.parse(runCli(['compare', '--method', 'griffin', '--density', '0.3', '--prompt', 'Lily wanted to', '--steps', '24', '--json']).stdout).rows[0];
+    expect(g.meanKl).toBeGreaterThan(0);
+    expect(g.top1Agreement).toBeLessThan(1);
+  });
+});
+
 describe('bad input: one line, non-zero exit', () => {
   it('truncated checkpoint', () => {
     const f = tmpFile('trunc.bin', model.subarray(0, 5000));
