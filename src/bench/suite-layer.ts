@@ -10,21 +10,12 @@ import type { LayerWeights } from '../reference/model.js';
 import type { Method } from '../reference/policies/types.js';
 import { layerBytes } from './ceiling.js';
 import { runKernelSuite } from './kernel-suite.js';
-import { ffnStep } from './suite-ffn.js';
+import { type FfnSuiteOptions, ffnStep } from './suite-ffn.js';
 import type { BenchRow } from './types.js';
 
-export interface LayerSuiteOptions {
-  dim: number;
-  hiddenDim: number;
+export interface LayerSuiteOptions extends FfnSuiteOptions {
   nHeads: number;
   ctx: number;
-  methods: Method[];
-  densities: number[];
-  warmup: number;
-  runs: number;
-  seed: number;
-  onRound?: () => void;
-  maxStepMs?: number;
 }
 
 export interface LayerState {
