@@ -10,15 +10,19 @@ import type { FfnKind, FfnWeights } from '../../reference/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import type { AttentionShape, Backend, Kernels } from '../types.js';
 
-/** The addon's exports (native/src/addon_cpu.cc). */
-interface NativeCpuAddon {
-  matvec(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void;
+/** The small kernels both native addons export with the same signature (they run on the host). */
+export interface NativeHostKernels {
   rmsnorm(out: Float32Array, x: Float32Array, weight: Float32Array, eps: number): void;
   rope(vec: Float32Array, pos: number, headSize: number, theta: number): void;
   attention(
     out: Float32Array, q: Float32Array, keyCache: Float32Array, valueCache: Float32Array,
     pos: number, nHeads: number, nKvHeads: number, headSize: number, kvDim: number,
   ): void;
+}
+
+/** The addon's exports (native/src/addon_cpu.cc). */
+interface NativeCpuAddon extends NativeHostKernels {
+  matvec(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void;
   ffnActivations(
     a: Float32Array, x: Float32Array, gate: Float32Array | null, up: Float32Array, downT: Float32Array,
     upBias: Float32Array | null, downBias: Float32Array | null, kind: number,

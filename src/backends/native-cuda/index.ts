@@ -12,14 +12,14 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FfnWeights } from '../../reference/model.js';
-import { FFN_KIND_CODE } from '../native-cpu/index.js';
+import { FFN_KIND_CODE, type NativeHostKernels } from '../native-cpu/index.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import type { AttentionShape, Backend, Kernels } from '../types.js';
 
 type FfnHandles = [gate: number, up: number, downT: number, upBias: number, downBias: number];
 
 /** The addon's exports (native/cuda/addon_cuda.cc). Handle 0 means "absent". */
-interface NativeCudaAddon {
+interface NativeCudaAddon extends NativeHostKernels {
   init():
     | { ok: true; device: string; sm: string; hostThreads: number; hostMode: string }
     | { ok: false; reason: string };
@@ -29,12 +29,6 @@ interface NativeCudaAddon {
   ffnActivations(a: Float32Array, x: Float32Array, ...rest: [...FfnHandles, kind: number, dim: number, hidden: number]): void;
   ffnDown(out: Float32Array, a: Float32Array, ...rest: [...FfnHandles, kind: number, dim: number, hidden: number, kept: Int32Array | null]): void;
   ffnSliced(out: Float32Array, x: Float32Array, ...rest: [...FfnHandles, kind: number, dim: number, hidden: number, kept: Int32Array | null]): void;
-  rmsnorm(out: Float32Array, x: Float32Array, weight: Float32Array, eps: number): void;
-  rope(vec: Float32Array, pos: number, headSize: number, theta: number): void;
-  attention(
-    out: Float32Array, q: Float32Array, keyCache: Float32Array, valueCache: Float32Array,
-    pos: number, nHeads: number, nKvHeads: number, headSize: number, kvDim: number,
-  ): void;
 }
 
 export const NATIVE_CUDA_ADDON = 'native/build/Release/tda_native_cuda.node';
