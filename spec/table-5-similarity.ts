@@ -7,9 +7,9 @@ import { layerCosine, similarityMatrix, topFractionJaccard, type LayerPattern } 
 import { denseActivations, loadRealModel } from '../src/proofs/realmodel.js';
 import { heatmapSvg, writeSvg } from '../src/proofs/svg.js';
 import { downColumnNorms } from '../src/reference/ffn.js';
-import type { Model } from '../src/reference/model.js';
+import type { Model } from '../src/core/model.js';
 import { TdaStatistic } from '../src/reference/policies/tda.js';
-import type { Tokenizer } from '../src/reference/tokenizer.js';
+import type { Tokenizer } from '../src/models/tokenizer.js';
 
 /** TDA Table 5, samples 1–13 (index i ↦ TABLE5_SAMPLES[i − 1]); the paper's typographic quotes dropped. */
 export const TABLE5_SAMPLES = [

@@ -2,7 +2,7 @@
 // FFN kind, seeds for their weights, and kept-neuron lists.
 
 import fc from 'fast-check';
-import { FFN_KINDS, type FfnKind } from '../src/reference/model.js';
+import { FFN_KINDS, type FfnKind } from '../src/core/model.js';
 import type { SyntheticShape } from '../src/reference/synthetic.js';
 
 export const ffnKind = (): fc.Arbitrary<FfnKind> => fc.constantFrom(...FFN_KINDS);

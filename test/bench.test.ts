@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ceiling, ffnBytes, layerBytes, modelBytes } from '../src/bench/ceiling.js';
-import { readGgufHeader } from '../src/bench/gguf-reader.js';
-import { GGUF_ALIGNMENT } from '../src/bench/gguf-writer.js';
+import { readGgufHeader } from '../src/models/gguf-reader.js';
+import { GGUF_ALIGNMENT } from '../src/models/gguf-writer.js';
 import { exportGguf, syntheticVocab, transpose } from '../src/bench/llama-export.js';
 import { keepThreshold, randomKept } from '../src/bench/masks.js';
 import { median, quantile, relativeIqr, summarize } from '../src/bench/stats.js';
@@ -163,7 +163,7 @@ describe('GGUF export through llama.cpp', () => {
   const have = fs.existsSync(path.join(dir, 'stories260K.bin')) && fs.existsSync(goldenFile);
   it('node-llama-cpp greedy tokens on the exported stories260K equal run.c golden tokens', async () => {
     expect(have).toBe(true); // ../shared is part of the project's set-up
-    const { loadModelFiles } = await import('../src/cli/model-files.js');
+    const { loadModelFiles } = await import('../src/models/discovery.js');
     const { vocabFromTokenizer } = await import('../src/bench/llama-export.js');
     const { runLlamaCpp } = await import('../src/bench/llama-cpp.js');
     const { model, tokenizer } = loadModelFiles({ model: path.join(dir, 'stories260K.bin'), tokenizer: path.join(dir, 'tok512.bin') });

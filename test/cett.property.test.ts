@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CettUnit, cett, cettCurve, nextUp, thresholdForTarget, tokenCett } from '../src/reference/cett.js';
-import type { FfnWeights } from '../src/reference/model.js';
+import type { FfnWeights } from '../src/core/model.js';
 import { seed } from './arbitraries.js';
 import { Rng } from '../src/reference/random.js';
 

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCheckpoint } from '../src/reference/checkpoint.js';
+import { parseCheckpoint } from '../src/models/llama2c.js';
 import { syntheticModel } from '../src/reference/synthetic.js';
 import { seed, smallShape } from './arbitraries.js';
 import { writeCheckpoint } from './fixtures/write-checkpoint.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { referenceBackend } from '../src/backends/reference/index.js';
-import type { Backend } from '../src/backends/types.js';
+import type { Backend } from '../src/core/kernels.js';
 import { formatReport, reportJson, runConformance } from '../src/conformance/index.js';
 import dropped from './fixtures/broken-backends/dropped-term.js';
 import offByOne from './fixtures/broken-backends/off-by-one-kept.js';

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import '../src/backends/all.js';
 import { BackendUnavailableError, loadBackend, registeredBackendNames } from '../src/backends/registry.js';
-import type { Backend } from '../src/backends/types.js';
+import type { Backend } from '../src/core/kernels.js';
 import { formatReport, runConformance } from '../src/conformance/index.js';
 
 const SEED = 20240601;

@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { parseCheckpoint } from '../src/reference/checkpoint.js';
+import { parseCheckpoint } from '../src/models/llama2c.js';
 import { generate } from '../src/reference/generate.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
-import { parseTokenizer } from '../src/reference/tokenizer.js';
+import { parseTokenizer } from '../src/models/tokenizer.js';
 import { MODEL_FILE, TOKENIZER_FILE } from './helpers.js';
 
 const model = new Uint8Array(fs.readFileSync(MODEL_FILE));

@@ -14,8 +14,8 @@ import { GL_MODES, type GpuJsBackend } from '../src/backends/gpujs/backend.js';
 import { probeHeadlessGl } from '../src/backends/gpujs/gl-status.js';
 import { referenceKernels as ref } from '../src/backends/reference/index.js';
 import { BackendUnavailableError, loadBackend } from '../src/backends/registry.js';
-import type { Backend } from '../src/backends/types.js';
-import type { FfnWeights } from '../src/reference/model.js';
+import type { Backend } from '../src/core/kernels.js';
+import type { FfnWeights } from '../src/core/model.js';
 
 function lcg(seed: number): (n: number) => Float32Array {
   let s = seed;

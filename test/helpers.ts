@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCheckpoint } from '../src/reference/checkpoint.js';
-import type { Model } from '../src/reference/model.js';
-import { type Tokenizer, loadTokenizer } from '../src/reference/tokenizer.js';
+import { loadCheckpoint } from '../src/models/llama2c.js';
+import type { Model } from '../src/core/model.js';
+import { type Tokenizer, loadTokenizer } from '../src/models/tokenizer.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = path.resolve(ROOT, '../shared');

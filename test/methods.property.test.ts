@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../src/reference/generate.js';
-import type { Model } from '../src/reference/model.js';
+import type { Model } from '../src/core/model.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
 import { GriffinScore, griffinPolicy, topK } from '../src/reference/policies/griffin.js';
 import { TdaStatistic, tdaMask, tdaPolicy } from '../src/reference/policies/tda.js';

@@ -19,7 +19,7 @@ import { calibrationCurves, thresholdsForDensity } from '../src/proofs/quality.j
 import { calibrate, collectActivations, layerUnits } from '../src/reference/calibrate.js';
 import { cettCurve } from '../src/reference/cett.js';
 import { downColumnNorms, ffnActivations, neuronOutput } from '../src/reference/ffn.js';
-import type { FfnWeights } from '../src/reference/model.js';
+import type { FfnWeights } from '../src/core/model.js';
 import { syntheticModel } from '../src/reference/synthetic.js';
 import { OBSERVATIONS, judgeObservation } from '../spec/table-5-similarity.js';
 

@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BOS } from '../src/reference/tokenizer.js';
+import { BOS } from '../src/models/tokenizer.js';
 import { stories } from './helpers.js';
 
 // Printable text: what run.c prints back unchanged (its safe_printf drops lone

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { referenceBackend } from './reference/index.js';
 import { UserError } from '../errors.js';
-import type { Backend } from './types.js';
+import type { Backend } from '../core/kernels.js';
 
 export type BackendFactory = () => Promise<Backend>;
 

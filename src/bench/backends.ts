@@ -5,7 +5,7 @@
 
 import '../backends/all.js';
 import { loadBackend, registeredBackendNames } from '../backends/registry.js';
-import type { Backend } from '../backends/types.js';
+import type { Backend } from '../core/kernels.js';
 
 const SHIPPED = ['native-cpu', 'tfjs-wasm', 'gpujs'];
 

@@ -16,10 +16,10 @@
 // into a space and BOS/EOS as "\n<s>\n" / "\n</s>\n"; they are mapped back to the
 // SentencePiece spelling with token types (unknown, control, byte, normal).
 
-import type { Model } from '../reference/model.js';
-import { headSize, kvDim } from '../reference/model.js';
-import type { Tokenizer } from '../reference/tokenizer.js';
-import { type GgufTensor, type GgufValue, f32, f32s, i32s, str, strings, u32, writeGguf } from './gguf-writer.js';
+import type { Model } from '../core/model.js';
+import { headSize, kvDim } from '../core/model.js';
+import type { Tokenizer } from '../models/tokenizer.js';
+import { type GgufTensor, type GgufValue, f32, f32s, i32s, str, strings, u32, writeGguf } from '../models/gguf-writer.js';
 
 /** llama.cpp token types (llama_token_type). */
 const TOKEN_NORMAL = 1;

@@ -10,7 +10,7 @@
 // This is calibration on the prompt, which only affects *which* neurons are kept,
 // not how fast a kept count runs.
 
-import type { Model } from '../reference/model.js';
+import type { Model } from '../core/model.js';
 import { downColumnNorms } from '../reference/ffn.js';
 import { Rng } from '../reference/random.js';
 import { TdaStatistic, tdaMask } from '../reference/policies/tda.js';

@@ -10,10 +10,10 @@
 // `statTokens` tokens and scaled to T (it is linear in T). llama.cpp's batched
 // prefill of the same length, if measured, is the stricter comparison.
 
-import type { Backend } from '../backends/types.js';
+import type { Backend } from '../core/kernels.js';
 import { Decoder } from '../reference/decoder.js';
 import { downColumnNorms } from '../reference/ffn.js';
-import type { Model } from '../reference/model.js';
+import type { Model } from '../core/model.js';
 import { densePolicy } from '../reference/policies/dense.js';
 import { TdaStatistic, tdaMask } from '../reference/policies/tda.js';
 import { randomKept } from './masks.js';

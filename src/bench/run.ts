@@ -5,11 +5,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Backend } from '../backends/types.js';
-import { loadCheckpoint } from '../reference/checkpoint.js';
-import type { Model } from '../reference/model.js';
+import type { Backend } from '../core/kernels.js';
+import { loadCheckpoint } from '../models/llama2c.js';
+import type { Model } from '../core/model.js';
 import { METHODS, type Method } from '../reference/policies/types.js';
-import { loadTokenizer } from '../reference/tokenizer.js';
+import { loadTokenizer } from '../models/tokenizer.js';
 import { availableBackendNames, loadBackends } from './backends.js';
 import { measureCopyBandwidth } from './bandwidth.js';
 import { type GgufVocab, exportGguf, syntheticVocab, vocabFromTokenizer } from './llama-export.js';
@@ -153,7 +153,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const tok = loadTokenizer(path.join(o.modelDir!, 'tok512.bin'), model.config.vocabSize);
       models.push({ label: 'stories260K', model, vocab: () => vocabFromTokenizer(tok), prompt: tok.encode('Once upon a time, there was a little girl named Lily. She'), small: true });
     } else {
-      skipped.push({ backend: 'all', suite: 'e2e', reason: 'stories260K.bin not found (set TDA_MODEL_DIR or ../shared/models)' });
+      skipped.push({ backend: 'all', suite: 'e2e', reason: 'stories260K.bin not found in the model folder (TDA_MODEL_DIR)' });
     }
     progress.tick('building synthetic model', 0);
     const s = o.synthetic;

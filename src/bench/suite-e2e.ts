@@ -7,9 +7,9 @@
 // then runs in interleaved rounds — one token of each method per round — so noise
 // on the shared machine hits every method alike.
 
-import type { Backend } from '../backends/types.js';
+import type { Backend } from '../core/kernels.js';
 import { Decoder } from '../reference/decoder.js';
-import { type Model, kvDim } from '../reference/model.js';
+import { type Model, kvDim } from '../core/model.js';
 import type { FfnPolicy, Method } from '../reference/policies/types.js';
 import { ceiling, modelBytes } from './ceiling.js';
 import { probeStep } from './kernel-suite.js';

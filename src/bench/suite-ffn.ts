@@ -5,8 +5,8 @@
 //   Griffin, TDA   ffnSliced(kept)                   — gate, up and down rows of kept neurons
 // TT's per-token decision (|a|·‖w‖ ≥ τ over d_ff neurons, a few µs) is not in the timing.
 
-import type { Backend } from '../backends/types.js';
-import type { FfnWeights } from '../reference/model.js';
+import type { Backend } from '../core/kernels.js';
+import type { FfnWeights } from '../core/model.js';
 import type { Method } from '../reference/policies/types.js';
 import { ffnBytes } from './ceiling.js';
 import { runKernelSuite } from './kernel-suite.js';

@@ -5,8 +5,8 @@
 // differs between methods, so the ceiling is below the FFN's: attention weights and
 // the KV cache are read in full by every method.
 
-import type { AttentionShape, Backend } from '../backends/types.js';
-import type { LayerWeights } from '../reference/model.js';
+import type { AttentionShape, Backend } from '../core/kernels.js';
+import type { LayerWeights } from '../core/model.js';
 import type { Method } from '../reference/policies/types.js';
 import { layerBytes } from './ceiling.js';
 import { runKernelSuite } from './kernel-suite.js';

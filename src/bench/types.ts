@@ -1,7 +1,7 @@
 // The shapes of a bench run's results, shared by the suites, the table, the SVG
 // and `--json`.
 
-import type { BackendInfo } from '../backends/types.js';
+import type { BackendInfo } from '../core/kernels.js';
 import type { Method } from '../reference/policies/types.js';
 
 export type Suite = 'ffn' | 'layer' | 'e2e';

@@ -9,8 +9,8 @@
 // two rows of a matrix are equal, and every value still has the N(0, 1/fan_in) scale
 // that keeps activations O(1) through the layers.
 
-import type { FfnWeights, LayerWeights, Model } from '../reference/model.js';
-import { kvDim } from '../reference/model.js';
+import type { FfnWeights, LayerWeights, Model } from '../core/model.js';
+import { kvDim } from '../core/model.js';
 import { Rng } from '../reference/random.js';
 import { type SyntheticShape, randomMatrix, syntheticConfig } from '../reference/synthetic.js';
 

@@ -1,6 +1,6 @@
 // Human-readable output of the commands.
 
-import type { Backend } from '../backends/types.js';
+import type { Backend } from '../core/kernels.js';
 import type { GenerationResult } from '../reference/generate.js';
 
 export function percent(x: number): string {

@@ -4,10 +4,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import '../backends/all.js';
 import { BackendUnavailableError, loadBackend, loadBackendModule } from '../backends/registry.js';
-import type { Backend } from '../backends/types.js';
+import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { parseMethod, policyFactory } from '../reference/methods.js';
-import { loadModelFiles } from './model-files.js';
+import { loadModelFiles } from '../models/discovery.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
@@ -29,7 +29,7 @@ export function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--model <file>', 'llama2.c checkpoint (default: $TDA_MODEL_DIR or ../shared/models/stories260K.bin)')
+    .option('--model <file>', 'llama2.c checkpoint (default: $TDA_MODEL_DIR/stories260K.bin, else the embedded stories260K)')
     .option('--tokenizer <file>', 'llama2.c tokenizer (default: tok512.bin beside the model)');
 }
 

@@ -7,11 +7,11 @@
 // implementation (fp32twin.ts, at the backend's weight precision) shows against the
 // reference along the same tokens.
 
-import { referenceKernels } from '../backends/reference/index.js';
-import type { Kernels } from '../backends/types.js';
+import { referenceKernels } from '../reference/kernels.js';
+import type { Kernels } from '../core/kernels.js';
 import { downColumnNorms } from '../reference/ffn.js';
 import { type GenerationResult, generate } from '../reference/generate.js';
-import type { Model } from '../reference/model.js';
+import type { Model } from '../core/model.js';
 import { densePolicy } from '../reference/policies/dense.js';
 import { griffinPolicy } from '../reference/policies/griffin.js';
 import { tdaPolicy, TdaStatistic } from '../reference/policies/tda.js';

@@ -6,8 +6,8 @@
 // conformant backend may show on logits (see endToEnd.ts). With `precision` fp16
 // or bf16 it also rounds every weight it reads, as a half-precision backend does.
 
-import type { Kernels } from '../backends/types.js';
-import type { FfnKind, FfnWeights } from '../reference/model.js';
+import type { Kernels } from '../core/kernels.js';
+import type { FfnKind, FfnWeights } from '../core/model.js';
 import { roundBf16, roundFp16 } from './fp.js';
 import type { Precision } from './tolerance.js';
 

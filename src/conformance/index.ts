@@ -2,7 +2,7 @@
 // property checks, the mask checks and the end-to-end greedy checks, and returns a
 // report whose verdict is "conformant" only when every row passes.
 
-import type { Backend } from '../backends/types.js';
+import type { Backend } from '../core/kernels.js';
 import { runEndToEnd } from './endToEnd.js';
 import { type CheckContext, runKernelChecks } from './kernels.js';
 import { runMaskChecks } from './masks.js';

@@ -3,9 +3,9 @@
 // each output element within its own error bound (tolerance.ts).
 
 import fc from 'fast-check';
-import { referenceKernels } from '../backends/reference/index.js';
-import type { Kernels } from '../backends/types.js';
-import { FFN_KINDS, type FfnKind, type FfnWeights, isGated } from '../reference/model.js';
+import { referenceKernels } from '../reference/kernels.js';
+import type { Kernels } from '../core/kernels.js';
+import { FFN_KINDS, type FfnKind, type FfnWeights, isGated } from '../core/model.js';
 import type { ReportRow } from './report.js';
 import { Rng } from '../reference/random.js';
 import {

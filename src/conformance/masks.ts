@@ -11,18 +11,18 @@
 // difference is then bounded by the activation bound alone, rigorously, instead of
 // by an error propagated through layers (which end-to-end checks cover).
 
-import { referenceKernels } from '../backends/reference/index.js';
-import type { Kernels } from '../backends/types.js';
+import { referenceKernels } from '../reference/kernels.js';
+import type { Kernels } from '../core/kernels.js';
 import { Decoder } from '../reference/decoder.js';
 import { downColumnNorms } from '../reference/ffn.js';
-import type { FfnWeights, Model } from '../reference/model.js';
+import type { FfnWeights, Model } from '../core/model.js';
 import { densePolicy } from '../reference/policies/dense.js';
 import { griffinPolicy } from '../reference/policies/griffin.js';
 import { tdaPolicy } from '../reference/policies/tda.js';
 import { ttPolicy } from '../reference/policies/tt.js';
 import type { FfnPolicy } from '../reference/policies/types.js';
 import { syntheticModel } from '../reference/synthetic.js';
-import { FFN_KINDS } from '../reference/model.js';
+import { FFN_KINDS } from '../core/model.js';
 import { activationBounds, type CheckContext } from './kernels.js';
 import type { ReportRow } from './report.js';
 import { Rng } from '../reference/random.js';

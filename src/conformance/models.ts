@@ -1,13 +1,12 @@
-// Where the conformance run finds stories260K and its golden file: $TDA_MODEL_DIR
-// (the folder holding stories260K.bin), else ../shared/models beside the project.
-// The golden file is looked up as $TDA_GOLDEN, else ../golden/ next to the models.
+// Where the conformance run finds stories260K and its golden file: the folder given,
+// else $TDA_MODEL_DIR, else the embedded default (src/models/discovery.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
-import { loadCheckpoint } from '../reference/checkpoint.js';
-import type { Model } from '../reference/model.js';
+import { defaultModelDir, goldenFile as findGoldenFile } from '../models/discovery.js';
+import { loadCheckpoint } from '../models/llama2c.js';
+import type { Model } from '../core/model.js';
 
 export interface GoldenCase {
   prompt: string;
@@ -16,10 +15,8 @@ export interface GoldenCase {
   greedy_tokens: number[];
 }
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
 export function modelDir(dir?: string): string {
-  return path.resolve(dir ?? process.env.TDA_MODEL_DIR ?? path.join(projectRoot, '..', 'shared', 'models'));
+  return path.resolve(dir ?? defaultModelDir());
 }
 
 export interface Stories {
@@ -38,7 +35,7 @@ export function loadStories(dir?: string): Stories {
   if (!fs.existsSync(bin)) {
     throw new UserError(`stories260K.bin not found in ${d} (set TDA_MODEL_DIR to the folder that holds it)`);
   }
-  const goldenFile = process.env.TDA_GOLDEN ?? path.join(d, '..', 'golden', 'stories260K-greedy.json');
+  const goldenFile = findGoldenFile(d);
   let golden: GoldenCase[];
   try {
     golden = (JSON.parse(fs.readFileSync(goldenFile, 'utf8')) as { cases: GoldenCase[] }).cases;

@@ -2,7 +2,7 @@
 // verdict that is "conformant" only when every row passes. Printed as a table
 // or as its JSON twin (same fields).
 
-import type { BackendInfo } from '../backends/types.js';
+import type { BackendInfo } from '../core/kernels.js';
 
 export type Verdict = 'pass' | 'fail';
 

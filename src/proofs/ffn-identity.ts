@@ -2,10 +2,10 @@
 // the FFN written in matrix form (Eq 17), as a sum of neuron outputs (Eq 18–19),
 // and CETT (Eq 20) computed straight from its definition.
 
-import type { Kernels } from '../backends/types.js';
-import { referenceKernels } from '../backends/reference/index.js';
+import type { Kernels } from '../core/kernels.js';
+import { referenceKernels } from '../reference/kernels.js';
 import { ffnDown, neuronOutput } from '../reference/ffn.js';
-import type { FfnKind, FfnWeights } from '../reference/model.js';
+import type { FfnKind, FfnWeights } from '../core/model.js';
 
 export type NeuronOutputFn = (a: Float32Array, ffn: FfnWeights, i: number, dim: number) => Float64Array;
 

@@ -7,7 +7,7 @@ import { type CettCurve, cettCurve, thresholdForTarget } from '../reference/cett
 import { compareLogits, type QualityComparison } from '../reference/compare.js';
 import { downColumnNorms } from '../reference/ffn.js';
 import { generate, type GenerationResult } from '../reference/generate.js';
-import type { Model } from '../reference/model.js';
+import type { Model } from '../core/model.js';
 import type { FfnPolicy } from '../reference/policies/types.js';
 
 /** Per-layer CETT curves of a calibration set — the part of calibrate() that does not depend on the target. */

@@ -3,13 +3,13 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultModelDir } from '../cli/model-files.js';
-import type { Kernels } from '../backends/types.js';
+import { defaultModelDir } from '../models/discovery.js';
+import type { Kernels } from '../core/kernels.js';
 import { recordingPolicy } from '../reference/calibrate.js';
-import { loadCheckpoint } from '../reference/checkpoint.js';
+import { loadCheckpoint } from '../models/llama2c.js';
 import { Decoder } from '../reference/decoder.js';
-import type { Model } from '../reference/model.js';
-import { BOS, loadTokenizer, type Tokenizer } from '../reference/tokenizer.js';
+import type { Model } from '../core/model.js';
+import { BOS, loadTokenizer, type Tokenizer } from '../models/tokenizer.js';
 
 export interface RealModel {
   model: Model;
@@ -19,13 +19,13 @@ export interface RealModel {
 
 let cached: RealModel | undefined;
 
-/** stories260K.bin and tok512.bin from $TDA_MODEL_DIR or ../shared/models. */
+/** stories260K.bin and tok512.bin from $TDA_MODEL_DIR, else the embedded default. */
 export function loadRealModel(): RealModel {
   if (cached) return cached;
   const dir = defaultModelDir();
-  const modelFile = dir ? join(dir, 'stories260K.bin') : '';
-  if (!dir || !existsSync(modelFile)) {
-    throw new Error('the real-model checks need stories260K.bin and tok512.bin: set TDA_MODEL_DIR or place them in ../shared/models');
+  const modelFile = join(dir, 'stories260K.bin');
+  if (!existsSync(modelFile)) {
+    throw new Error(`the real-model checks need stories260K.bin and tok512.bin, and ${dir} has no stories260K.bin (TDA_MODEL_DIR)`);
   }
   const model = loadCheckpoint(modelFile);
   const tokenizer = loadTokenizer(join(dir, 'tok512.bin'), model.config.vocabSize);

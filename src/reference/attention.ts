@@ -1,7 +1,7 @@
 // Causal multi-head attention with grouped KV heads over a KV cache — one step,
 // for the token at position `pos` (llama2.c run.c, "multihead attention").
 
-import type { AttentionShape } from '../backends/types.js';
+import type { AttentionShape } from '../core/kernels.js';
 import { softmax } from './math.js';
 
 /**

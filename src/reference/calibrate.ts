@@ -14,15 +14,15 @@
 //                fraction over layers is closest to the target density. Thresholds
 //                still differ per layer (unlike Griffin's fixed top-k).
 
-import type { Kernels } from '../backends/types.js';
+import type { Kernels } from '../core/kernels.js';
 import { type CettCurve, type CettUnit, cettCurve, thresholdForTarget } from './cett.js';
 import { Decoder } from './decoder.js';
 import { downColumnNorms } from './ffn.js';
-import type { Model } from './model.js';
+import type { Model } from '../core/model.js';
 import { TdaStatistic } from './policies/tda.js';
 import type { FfnPolicy } from './policies/types.js';
 import { Sampler } from './sampler.js';
-import { BOS, type Tokenizer } from './tokenizer.js';
+import { BOS, type Tokenizer } from '../models/tokenizer.js';
 
 export type CalibratedMethod = 'tt' | 'tda';
 export type Objective = { kind: 'cett'; target: number } | { kind: 'density'; target: number };

@@ -22,7 +22,7 @@
 // With the tie rule "value ≥ τ is kept" that τ is one of the decision values, and
 // any τ' > τ exceeds the target.
 
-import type { FfnWeights } from './model.js';
+import type { FfnWeights } from '../core/model.js';
 
 export interface CettUnit {
   /** Per-neuron decision values (length d_ff). A neuron is dropped when its value < τ. */

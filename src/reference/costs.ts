@@ -3,7 +3,7 @@
 // on speed-up (see `tda bench`). Counts assume fp32 weights (4 bytes).
 
 import type { FfnUsage } from './decoder.js';
-import { isGated, kvDim, type ModelConfig } from './model.js';
+import { isGated, kvDim, type ModelConfig } from '../core/model.js';
 
 export interface TokenCost {
   /** FFN multiply-adds: gate/up rows computed × dim (×2 if gated) + kept down columns × dim. */

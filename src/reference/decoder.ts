@@ -3,9 +3,9 @@
 // the FFN policy (src/reference/policies/) is the only thing that differs — and
 // runs on any backend, because every heavy step goes through `kernels`.
 
-import { referenceKernels } from '../backends/reference/index.js';
-import type { AttentionShape, Kernels } from '../backends/types.js';
-import { headSize, kvDim, type Model } from './model.js';
+import { referenceKernels } from './kernels.js';
+import type { AttentionShape, Kernels } from '../core/kernels.js';
+import { headSize, kvDim, type Model } from '../core/model.js';
 import type { FfnPolicy } from './policies/types.js';
 
 /** Prompt tokens run the dense FFN and are shown to the policy; generated tokens follow its plan. */

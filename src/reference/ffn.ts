@@ -9,7 +9,7 @@
 // Every method of this kit (Dense, TT, Griffin, TDA) only chooses *which* terms of
 // Eq 19 to add. The kept set is an ascending Int32Array of neuron ids; null = all.
 
-import type { FfnKind, FfnWeights } from './model.js';
+import type { FfnKind, FfnWeights } from '../core/model.js';
 import { geluTanh, relu, silu } from './math.js';
 
 /** Activation a_i of one neuron (the factor that multiplies W_down[:, i] in Eq 18). */

@@ -3,14 +3,14 @@
 // emits BOS. The policy decides the FFN of every generated token; everything a
 // backend could be checked on — tokens, logits, masks, kept counts — is returned.
 
-import type { Kernels } from '../backends/types.js';
+import type { Kernels } from '../core/kernels.js';
 import { UserError } from '../errors.js';
 import { type TokenCost, tokenCost } from './costs.js';
 import { Decoder, FfnUsage } from './decoder.js';
-import type { Model } from './model.js';
+import type { Model } from '../core/model.js';
 import type { FfnPolicy } from './policies/types.js';
 import { Sampler } from './sampler.js';
-import { BOS, type Tokenizer } from './tokenizer.js';
+import { BOS, type Tokenizer } from '../models/tokenizer.js';
 
 export interface GenerateOptions {
   /** Token ids of the prompt, BOS included (see Tokenizer.encode). */

@@ -4,10 +4,10 @@
 //   tt, tda   --thresholds F | --cett C | --density D   (calibrated per layer)
 //   griffin   --density D                                (one top-k for all layers)
 
-import type { Kernels } from '../backends/types.js';
+import type { Kernels } from '../core/kernels.js';
 import { UserError } from '../errors.js';
 import { type CalibratedMethod, type CalibrationSet, type Objective, calibrate, sampledCalibrationSet } from './calibrate.js';
-import type { Model } from './model.js';
+import type { Model } from '../core/model.js';
 import { densePolicy } from './policies/dense.js';
 import { griffinPolicy } from './policies/griffin.js';
 import { tdaPolicy } from './policies/tda.js';

@@ -5,8 +5,8 @@
 // trained model's scale; RMSNorm gains are 1 + small noise.
 
 import { Rng } from './random.js';
-import type { FfnKind, LayerWeights, Model, ModelConfig } from './model.js';
-import { isGated, kvDim } from './model.js';
+import type { FfnKind, LayerWeights, Model, ModelConfig } from '../core/model.js';
+import { isGated, kvDim } from '../core/model.js';
 
 export interface SyntheticShape {
   dim: number;

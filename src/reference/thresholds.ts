@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import type { CalibratedMethod, CalibrationResult, CalibrationSet, LayerThreshold, Objective } from './calibrate.js';
-import type { Model } from './model.js';
+import type { Model } from '../core/model.js';
 
 export const THRESHOLDS_FORMAT = 'tda-kit/thresholds@1';
 

@@ -16,8 +16,8 @@ import os from 'node:os';
 import * as gpujs from 'gpu.js';
 import { attentionStep } from '../../reference/attention.js';
 import { rmsnorm, rope } from '../../reference/math.js';
-import { isGated, type FfnKind, type FfnWeights } from '../../reference/model.js';
-import type { Backend, BackendInfo, Kernels } from '../types.js';
+import { isGated, type FfnKind, type FfnWeights } from '../../core/model.js';
+import type { Backend, BackendInfo, Kernels } from '../../core/kernels.js';
 import { probeHeadlessGl, type GlStatus } from './gl-status.js';
 import { activationSource, DOWN, MATVEC, UPLOAD } from './sources.js';
 

@@ -13,7 +13,7 @@
 // dispose() releases it and the next load creates a fresh one.
 
 import { BackendUnavailableError, registerBackend } from '../registry.js';
-import type { Backend } from '../types.js';
+import type { Backend } from '../../core/kernels.js';
 
 const instances = new Map<string, Promise<Backend>>();
 

@@ -8,7 +8,7 @@
 // compiled kernel serves every list of one model shape (GLSL loops need constant
 // bounds: loop to the maximum and stop at n).
 
-import type { FfnKind } from '../../reference/model.js';
+import type { FfnKind } from '../../core/model.js';
 
 /** Copies a matrix into a kernel output, which gpu.js can keep on the GPU as a texture. */
 export const UPLOAD = `function (w) {

@@ -6,9 +6,9 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { FfnKind, FfnWeights } from '../../reference/model.js';
+import type { FfnKind, FfnWeights } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
-import type { AttentionShape, Backend, Kernels } from '../types.js';
+import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
 /** The small kernels both native addons export with the same signature (they run on the host). */
 export interface NativeHostKernels {

@@ -11,10 +11,10 @@
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { FfnWeights } from '../../reference/model.js';
+import type { FfnWeights } from '../../core/model.js';
 import { FFN_KIND_CODE, type NativeHostKernels } from '../native-cpu/index.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
-import type { AttentionShape, Backend, Kernels } from '../types.js';
+import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
 type FfnHandles = [gate: number, up: number, downT: number, upBias: number, downBias: number];
 

@@ -2,20 +2,10 @@
 // through the backend interface. Every other backend is measured against this one.
 
 import os from 'node:os';
-import { attentionStep } from '../../reference/attention.js';
-import { ffnActivations, ffnDown, ffnSliced } from '../../reference/ffn.js';
-import { matvec, rmsnorm, rope } from '../../reference/math.js';
-import type { Backend, Kernels } from '../types.js';
+import type { Backend } from '../../core/kernels.js';
+import { referenceKernels } from '../../reference/kernels.js';
 
-export const referenceKernels: Kernels = {
-  matvec,
-  rmsnorm,
-  rope,
-  attention: attentionStep,
-  ffnActivations,
-  ffnDown,
-  ffnSliced,
-};
+export { referenceKernels };
 
 export const referenceBackend: Backend = {
   name: 'reference',

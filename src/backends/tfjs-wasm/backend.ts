@@ -22,8 +22,8 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { rmsnorm, rope } from '../../reference/math.js';
-import { isGated, type FfnKind, type FfnWeights } from '../../reference/model.js';
-import type { AttentionShape, Backend, BackendInfo, Kernels } from '../types.js';
+import { isGated, type FfnKind, type FfnWeights } from '../../core/model.js';
+import type { AttentionShape, Backend, BackendInfo, Kernels } from '../../core/kernels.js';
 import { DeviceWeights } from './device-weights.js';
 
 /** Activation of the gated/non-gated FFN families, as tfjs ops on float32. */

@@ -14,7 +14,7 @@
 // leak WASM memory.
 
 import * as tf from '@tensorflow/tfjs-core';
-import type { FfnWeights } from '../../reference/model.js';
+import type { FfnWeights } from '../../core/model.js';
 import { gatherValues, sameInts, sliceRows } from './slice.js';
 
 /** One FFN restricted to one kept list: row k of each matrix is neuron kept[k]. */

@@ -2,7 +2,7 @@
 // backend is first asked for, so the rest of the kit never pays for loading them.
 
 import { BackendUnavailableError, registerBackend } from '../registry.js';
-import type { Backend } from '../types.js';
+import type { Backend } from '../../core/kernels.js';
 
 let instance: Promise<Backend> | null = null;
 

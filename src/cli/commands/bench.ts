@@ -11,7 +11,7 @@ import { formatReport } from '../../bench/table.js';
 import { SUITES, type Suite } from '../../bench/types.js';
 import { parseMethod } from '../../reference/methods.js';
 import { METHODS } from '../../reference/policies/types.js';
-import { defaultModelDir } from '../model-files.js';
+import { defaultModelDir, goldenFile } from '../../models/discovery.js';
 import { integer } from '../options.js';
 
 function list<T>(name: string, parse: (s: string) => T) {
@@ -113,7 +113,7 @@ export function benchCommand(program: Command): void {
         synthetic: DEFAULT_SYNTHETIC,
         llamaCpp: o.llamaCpp !== false,
         threads: 2,
-        goldenFile: modelDir ? path.resolve(modelDir, '../golden/stories260K-greedy.json') : undefined,
+        goldenFile: goldenFile(modelDir),
         progress: progressBar(o.progress !== false),
       });
       if (o.svg) {

@@ -8,7 +8,7 @@ import { type CalibrationSet, calibrate, sampledCalibrationSet, textCalibrationS
 import { DEFAULT_CETT } from '../../reference/methods.js';
 import { thresholdsArtefact } from '../../reference/thresholds.js';
 import { percent } from '../format.js';
-import { loadModelFiles } from '../model-files.js';
+import { loadModelFiles } from '../../models/discovery.js';
 import { addModelOptions, integer, number } from '../options.js';
 
 export function calibrateCommand(program: Command): void {

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import '../../backends/all.js';
 import { loadBackend, loadBackendModule, registeredBackendNames } from '../../backends/registry.js';
-import type { Backend } from '../../backends/types.js';
+import type { Backend } from '../../core/kernels.js';
 import { UserError } from '../../errors.js';
 import { formatReport, reportJson, runConformance } from '../../conformance/index.js';
 import { integer } from '../options.js';
@@ -36,7 +36,7 @@ export function conformanceCommand(program: Command): void {
     .option('--quick', 'fewer runs, no LLaMA-size FFN cases, 64-step generations')
     .option('--json', 'print the report as JSON')
     .option('--only <check...>', 'run only checks whose name contains this text (e.g. "kernel matvec")')
-    .option('--model-dir <dir>', 'folder holding stories260K.bin (default $TDA_MODEL_DIR or ../shared/models)')
+    .option('--model-dir <dir>', 'folder holding stories260K.bin (default $TDA_MODEL_DIR, else the embedded copy)')
     .action(async (o: ConformanceCliOptions) => {
       if (!o.backend === !o.backendModule) throw new UserError('give exactly one of --backend NAME or --backend-module FILE');
       let backend: Backend;

@@ -8,7 +8,7 @@
 //
 // Tie rule: equal scores are ordered by lower neuron id first.
 
-import type { Model } from '../model.js';
+import type { Model } from '../../core/model.js';
 import { type FfnPolicy, planForMask } from './types.js';
 
 /** Griffin's neuron score over the prompt: s_i = sqrt(Σ_t (a_{t,i}/‖a_t‖)²). */

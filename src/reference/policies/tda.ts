@@ -32,7 +32,7 @@
 // target average density with per-layer thresholds still differing.
 
 import { downColumnNorms } from '../ffn.js';
-import type { Model } from '../model.js';
+import type { Model } from '../../core/model.js';
 import { type FfnPolicy, keptWhere, planForMask } from './types.js';
 
 /**

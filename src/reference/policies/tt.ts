@@ -10,7 +10,7 @@
 // which is reported as "all neurons" so TT with zero thresholds is exactly Dense.
 
 import { downColumnNorms } from '../ffn.js';
-import type { Model } from '../model.js';
+import type { Model } from '../../core/model.js';
 import type { FfnPolicy } from './types.js';
 
 export function ttPolicy(model: Model, thresholds: ArrayLike<number>): FfnPolicy {

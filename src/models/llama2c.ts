@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
-import type { LayerWeights, Model, ModelConfig } from './model.js';
+import type { LayerWeights, Model, ModelConfig } from '../core/model.js';
 
 const HEADER_BYTES = 7 * 4;
 /** Bounds that keep a corrupted header from asking for absurd allocations. */

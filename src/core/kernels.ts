@@ -10,7 +10,7 @@
 // passes the same weight arrays on every call, and the same kept-list object for
 // every generated token of one prompt, so slicing can happen once per prompt.
 
-import type { FfnKind, FfnWeights } from '../reference/model.js';
+import type { FfnKind, FfnWeights } from './model.js';
 
 export interface AttentionShape {
   nHeads: number;

@@ -1,0 +1,18 @@
+// The reference kernels: the plain-loop implementations of src/reference/ gathered
+// behind the kernel contract. They are the decoder's default and the measure every
+// other backend is checked against.
+
+import type { Kernels } from '../core/kernels.js';
+import { attentionStep } from './attention.js';
+import { ffnActivations, ffnDown, ffnSliced } from './ffn.js';
+import { matvec, rmsnorm, rope } from './math.js';
+
+export const referenceKernels: Kernels = {
+  matvec,
+  rmsnorm,
+  rope,
+  attention: attentionStep,
+  ffnActivations,
+  ffnDown,
+  ffnSliced,
+};
