@@ -1,7 +1,16 @@
 #!/usr/bin/env node
-// Entry point of the `tda` command: runs the TypeScript CLI through tsx's loader,
-// so the command works right after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../src/cli/main.ts');
+// Entry point of the `tda` command. An installed package runs its compiled
+// JavaScript (dist/); a source checkout (src/ present) runs the TypeScript through
+// tsx's loader, so the command works right after `npm ci` with no build step.
+import { existsSync } from 'node:fs';
+
+const source = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../dist/src/cli/main.js'));
+}
 process.exitCode = await main(process.argv.slice(2));

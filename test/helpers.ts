@@ -1,7 +1,7 @@
-// Shared test fixtures: the real stories260K model from ../shared, and a way to run
-// the `tda` command as a user would.
+// Shared test fixtures: the real stories260K model and llama2.c's golden output from
+// ../shared (the outside oracle), and a way to run the `tda` command as a user would.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,14 +35,46 @@ export function goldenCases(): GoldenCase[] {
   return JSON.parse(fs.readFileSync(GOLDEN_FILE, 'utf8')).cases;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/tda.js'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 120_000,
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node bin/tda.js …` as a user would. Asynchronous on purpose: a synchronous
+ * spawn blocks the test worker's event loop for the whole child run, and on a busy
+ * machine vitest's worker then misses its RPC deadline ("Timeout calling onTaskUpdate").
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runNode([path.join(ROOT, 'bin/tda.js'), ...args], env, opts);
+}
+
+/** Runs node with `args` (asynchronously; see runCli). */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+  return runProcess(process.execPath, args, env, opts);
+}
+
+export function runProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  opts: { cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function tmpFile(name: string, data: Uint8Array | string): string {

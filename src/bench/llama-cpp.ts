@@ -8,10 +8,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../core/package-root.js';
 
 /** Where `npm run bench:setup` puts node-llama-cpp. */
-export const BENCH_DEPS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.bench-deps');
+export const BENCH_DEPS = path.join(packageRoot(), '.bench-deps');
 const PACKAGE_DIR = path.join(BENCH_DEPS, 'node_modules', 'node-llama-cpp');
 
 /**

@@ -1,7 +1,9 @@
 // Human-readable output of the commands.
 
 import type { Backend } from '../core/kernels.js';
+import type { TextGeneration } from '../api/run-method.js';
 import type { GenerationResult } from '../reference/generate.js';
+import type { MethodSummary } from '../reference/methods.js';
 
 export function percent(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
@@ -13,14 +15,15 @@ export function layerTable(result: GenerationResult): string {
     .join('\n');
 }
 
-export function formatGeneration(prompt: string, text: string, r: GenerationResult, backend: Backend): string {
+/** The statistics of one generation (stderr of `tda generate`). */
+export function formatGeneration(g: TextGeneration, backend: Backend): string {
   const info = backend.info();
+  const r = g.result;
   const c = r.cost;
   return [
-    `${prompt}${text}`,
-    '',
     `method ${r.method} on ${backend.name} (${info.engine}, ${info.mode}, ${info.threads} thread${info.threads > 1 ? 's' : ''})`,
-    `prompt ${r.promptTokens.length} tokens, generated ${r.tokens.length}; FFN neurons used per generated token:`,
+    ...methodLines(g.summary),
+    `prompt ${r.promptTokens.length} tokens, generated ${r.tokens.length}; FFN neurons used per generated token (mean ${percent(g.density)}):`,
     layerTable(r),
     `per generated token: FFN ${fmt(c.ffnMacs)} MACs (${percent(c.ffnMacs / c.denseFfnMacs)} of dense), ` +
       `FFN weights ${fmt(c.ffnWeightBytes)} B, all weights ${fmt(c.totalWeightBytes)} B` +
@@ -28,6 +31,19 @@ export function formatGeneration(prompt: string, text: string, r: GenerationResu
     `prefill ${r.timing.prefillMs.toFixed(1)} ms, decode ${r.timing.decodeTokensPerSecond.toFixed(1)} tokens/s`,
     '',
   ].join('\n');
+}
+
+/** The method's setting and, for TT/TDA, the per-layer thresholds and where they came from. */
+export function methodLines(s: MethodSummary): string[] {
+  const setting = Object.entries(s.setting)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const lines = [`setting: ${setting || 'none'}`];
+  if (s.thresholds) {
+    lines.push(`thresholds per layer: ${s.thresholds.map((t) => t.toPrecision(4)).join(' ')}`, `thresholds from: ${s.thresholds_source}`);
+  }
+  return lines;
 }
 
 export function fmt(n: number): string {

@@ -1,33 +1,59 @@
 // The `tda` command line: thin. Each command lives in src/cli/commands/<name>.ts,
 // parses its options and calls the library; no logic a library user would need
 // lives only here.
+//
+// One contract for every command: exit 0 on success; 1 when the thing checked is
+// wrong (not conformant, a claim's verdict changed, a results check failed); 2 for
+// usage or input errors. Every error is one line on stderr, in words.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../errors.js';
+import { packageRoot } from '../core/package-root.js';
+import { UserError, describeError } from '../errors.js';
 import * as commands from './commands/index.js';
 
+export const EXIT_OK = 0;
+export const EXIT_CHECK_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  let printed = false;
   const program = new Command('tda')
     .description('Threshold-based Dynamic Activation: reference decoder, conformance kit and benchmarks')
+    .version(packageVersion(), '-V, --version', 'print the version of tda-kit')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => {
+        printed = true;
+        write(`tda: ${s.replace(/^error: /, '')}`);
+      },
+    });
   for (const register of Object.values(commands) as ((p: Command) => void)[]) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // help and version exit 0; commander has already printed its message.
-      return e.exitCode;
+      // Help and version end in exit 0; every other commander error is a usage error.
+      // Commander prints the errors it finds while parsing; one thrown by a command's
+      // own check (InvalidArgumentError) is printed here.
+      if (e.exitCode === 0) return EXIT_OK;
+      if (!printed) process.stderr.write(`tda: ${e.message.replace(/^error: /, '')}\n`);
+      return EXIT_USAGE;
     }
     if (e instanceof UserError) {
       process.stderr.write(`tda: ${e.message}\n`);
       return e.exitCode;
     }
     // Anything else is still reported in one line; TDA_DEBUG=1 shows the stack.
-    const err = e as Error;
-    process.stderr.write(`tda: ${err?.message?.split('\n')[0] ?? String(e)}\n`);
-    if (process.env.TDA_DEBUG) process.stderr.write(`${err?.stack}\n`);
-    return 1;
+    process.stderr.write(`tda: ${describeError(e)}\n`);
+    if (process.env.TDA_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    return EXIT_USAGE;
   }
 }

@@ -6,7 +6,6 @@ import '../backends/all.js';
 import { BackendUnavailableError, loadBackend, loadBackendModule } from '../backends/registry.js';
 import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
-import { parseMethod, policyFactory } from '../reference/methods.js';
 import { loadModelFiles } from '../models/discovery.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
@@ -35,8 +34,8 @@ export function addModelOptions(cmd: Command): Command {
 
 export function addMethodOptions(cmd: Command): Command {
   return cmd
-    .option('--density <d>', 'griffin: kept fraction per layer; tt/tda: target mean density (per-layer thresholds)', number('--density', 0, 1))
-    .option('--cett <c>', 'tt/tda: CETT target per layer (default 0.2)', number('--cett', 0, 1))
+    .option('--density <d>', 'griffin: kept fraction per layer; tt/tda: target mean density (per-layer thresholds), in (0, 1]', number('--density', 0, 1))
+    .option('--cett <c>', 'tt/tda: CETT target per layer (default 0.2; 0 keeps every neuron)', number('--cett', 0, 1))
     .option('--thresholds <file>', 'tt/tda: thresholds JSON from `tda calibrate`');
 }
 
@@ -61,20 +60,9 @@ export async function chooseBackend(opts: { backend?: string; backendModule?: st
   }
 }
 
-/** Model, tokenizer, backend and policy factory from the shared options of generate/compare. */
-export async function setUpMethodRun(o: {
-  model?: string;
-  tokenizer?: string;
-  backend?: string;
-  backendModule?: string;
-  method: string;
-  density?: number;
-  cett?: number;
-  thresholds?: string;
-}) {
+/** Model, tokenizer and backend from the shared options of generate/compare. */
+export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string }) {
   const { model, tokenizer } = loadModelFiles(o);
   const backend = await chooseBackend(o);
-  const method = parseMethod(o.method);
-  const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds }, backend.kernels);
-  return { model, tokenizer, backend, method, makePolicy };
+  return { model, tokenizer, backend };
 }

@@ -15,7 +15,7 @@
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError, describeError } from '../errors.js';
 import type { LayerWeights, Model, ModelConfig } from '../core/model.js';
 
 const HEADER_BYTES = 7 * 4;
@@ -27,7 +27,7 @@ export function loadCheckpoint(file: string): Model {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new UserError(`cannot read checkpoint ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserError(`cannot read checkpoint ${file}: ${describeError(e)}`);
   }
   return parseCheckpoint(bytes, file);
 }

@@ -10,7 +10,7 @@
 // byte; lone non-printable bytes are dropped (run.c safe_printf).
 
 import fs from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError, describeError } from '../errors.js';
 
 export const BOS = 1;
 export const EOS = 2;
@@ -110,7 +110,7 @@ export function loadTokenizer(file: string, expectedVocabSize?: number): Tokeniz
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new UserError(`cannot read tokenizer ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserError(`cannot read tokenizer ${file}: ${describeError(e)}`);
   }
   return parseTokenizer(bytes, file, expectedVocabSize);
 }

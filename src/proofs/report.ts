@@ -3,11 +3,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../core/package-root.js';
 import { formatSource, verdictMap, type ClaimCheck, type ClaimContext, type ClaimResult, type Figure, type Verdict } from './claim.js';
 
 /** The package root (…/src/proofs → …). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_SPEC_DIR = join(PACKAGE_ROOT, 'spec');
 export const DEFAULT_REPORTS_DIR = join(PACKAGE_ROOT, 'reports');
 

@@ -135,6 +135,11 @@ export function layerUnits(method: CalibratedMethod, perSequence: Float32Array[]
   return units;
 }
 
+/** CETT 0 or density 1: no error allowed, every neuron kept. */
+export function keepsEverything(objective: Objective): boolean {
+  return (objective.kind === 'cett' && objective.target === 0) || (objective.kind === 'density' && objective.target === 1);
+}
+
 export function calibrate(
   model: Model,
   set: CalibrationSet,
@@ -146,6 +151,14 @@ export function calibrate(
     throw new RangeError(`${objective.kind} target must be in [0, 1], got ${objective.target}`);
   }
   const { dim, nLayers } = model.config;
+  const tokens = set.sequences.reduce((s, q) => s + q.length, 0);
+  // CETT 0 admits no error on any input and density 1 keeps every neuron: τ = 0
+  // everywhere, exactly Dense (a first crossing found on the calibration data could
+  // be a tiny τ > 0 that still drops a neuron of some other prompt).
+  if (keepsEverything(objective)) {
+    opts.onProgress?.(nLayers, nLayers);
+    return { method, objective, layers: Array.from({ length: nLayers }, () => ({ tau: 0, keptFraction: 1, cett: 0 })), tokens };
+  }
   const acts = collectActivations(model, set, opts.kernels);
   const curves: CettCurve[] = [];
   for (let l = 0; l < nLayers; l++) {
@@ -155,7 +168,6 @@ export function calibrate(
     curves.push(cettCurve(units, ffn, dim));
     opts.onProgress?.(l + 1, nLayers);
   }
-  const tokens = set.sequences.reduce((s, q) => s + q.length, 0);
   if (objective.kind === 'cett') {
     return { method, objective, layers: curves.map((c) => thresholdForTarget(c, objective.target)), tokens };
   }

@@ -1,34 +1,36 @@
 // The thresholds artefact written by `tda calibrate` and read by `tda generate`:
 // which model it belongs to (sha256 of the checkpoint), which method, which
 // objective, the per-layer τ with the kept fraction and CETT measured on the
-// calibration set, and how that set was made.
+// calibration set, and how that set was made. Field names are snake_case, like
+// every JSON the kit writes; files of the earlier camelCase format @1 still load.
 
 import fs from 'node:fs';
-import { UserError } from '../errors.js';
-import type { CalibratedMethod, CalibrationResult, CalibrationSet, LayerThreshold, Objective } from './calibrate.js';
+import { UserError, describeError } from '../errors.js';
+import type { CalibratedMethod, CalibrationResult, CalibrationSet, Objective } from './calibrate.js';
 import type { Model } from '../core/model.js';
 
-export const THRESHOLDS_FORMAT = 'tda-kit/thresholds@1';
+export const THRESHOLDS_FORMAT = 'tda-kit/thresholds@2';
+const LEGACY_FORMAT = 'tda-kit/thresholds@1';
 
 export interface ThresholdsFile {
   format: typeof THRESHOLDS_FORMAT;
-  model: { fingerprint: string; source: string; nLayers: number; hiddenDim: number };
+  model: { fingerprint: string; source: string; n_layers: number; hidden_dim: number };
   method: CalibratedMethod;
   objective: Objective;
-  cettLevel?: number;
-  layers: LayerThreshold[];
-  calibration: { description: string; sequences: number; tokens: number; promptLength: number };
+  cett_level?: number;
+  layers: { tau: number; kept_fraction: number; cett: number }[];
+  calibration: { description: string; sequences: number; tokens: number; prompt_length: number };
 }
 
 export function thresholdsArtefact(model: Model, set: CalibrationSet, result: CalibrationResult): ThresholdsFile {
   return {
     format: THRESHOLDS_FORMAT,
-    model: { fingerprint: model.fingerprint, source: model.source, nLayers: model.config.nLayers, hiddenDim: model.config.hiddenDim },
+    model: { fingerprint: model.fingerprint, source: model.source, n_layers: model.config.nLayers, hidden_dim: model.config.hiddenDim },
     method: result.method,
     objective: result.objective,
-    cettLevel: result.cettLevel,
-    layers: result.layers,
-    calibration: { description: set.description, sequences: set.sequences.length, tokens: result.tokens, promptLength: set.promptLength },
+    cett_level: result.cettLevel,
+    layers: result.layers.map((l) => ({ tau: l.tau, kept_fraction: l.keptFraction, cett: l.cett })),
+    calibration: { description: set.description, sequences: set.sequences.length, tokens: result.tokens, prompt_length: set.promptLength },
   };
 }
 
@@ -38,9 +40,11 @@ export function loadThresholds(file: string, model: Model, method: CalibratedMet
   try {
     data = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`cannot read thresholds ${file}: ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(`cannot read thresholds ${file}: ${describeError(e)}`);
   }
-  if (data?.format !== THRESHOLDS_FORMAT) throw new UserError(`${file}: not a thresholds file (format must be "${THRESHOLDS_FORMAT}")`);
+  if (data?.format !== THRESHOLDS_FORMAT && data?.format !== LEGACY_FORMAT) {
+    throw new UserError(`${file}: not a thresholds file (format must be "${THRESHOLDS_FORMAT}")`);
+  }
   if (data.model?.fingerprint !== model.fingerprint) {
     throw new UserError(
       `${file}: thresholds were calibrated for another model (sha256 ${String(data.model?.fingerprint).slice(0, 12)}…, this model ${model.fingerprint.slice(0, 12)}…)`,
@@ -55,5 +59,6 @@ export function loadThresholds(file: string, model: Model, method: CalibratedMet
       throw new UserError(`${file}: layer ${i} threshold must be a finite number ≥ 0`);
     }
   });
+  if (typeof data.calibration?.description !== 'string') data = { ...data, calibration: { ...data.calibration, description: 'unknown calibration data' } };
   return data;
 }

@@ -5,7 +5,9 @@
 
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packageRoot } from '../../core/package-root.js';
 import type { FfnKind, FfnWeights } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
@@ -46,8 +48,7 @@ export const NATIVE_CPU_ADDON = 'native/build/Release/tda_native_cpu.node';
 const require = createRequire(import.meta.url);
 
 function loadAddon(): NativeCpuAddon {
-  // src/backends/native-cpu/ → repository root (also from dist/backends/native-cpu/).
-  const file = new URL('../../../' + NATIVE_CPU_ADDON, import.meta.url);
+  const file = pathToFileURL(path.join(packageRoot(), NATIVE_CPU_ADDON));
   try {
     return require(fileURLToPath(file)) as NativeCpuAddon;
   } catch (e) {

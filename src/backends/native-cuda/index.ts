@@ -10,7 +10,8 @@
 // on the host with the native CPU kernels (they are compiled into the same addon).
 
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageRoot } from '../../core/package-root.js';
 import type { FfnWeights } from '../../core/model.js';
 import { FFN_KIND_CODE, type NativeHostKernels } from '../native-cpu/index.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
@@ -38,7 +39,7 @@ let addon: NativeCudaAddon | undefined;
 
 function loadAddon(name: string): NativeCudaAddon {
   if (!addon) {
-    const file = fileURLToPath(new URL('../../../' + NATIVE_CUDA_ADDON, import.meta.url));
+    const file = path.join(packageRoot(), NATIVE_CUDA_ADDON);
     try {
       addon = require(file) as NativeCudaAddon;
     } catch (e) {

@@ -2,14 +2,22 @@
 // KL(dense‖method) per generated position (teacher-forced on the dense
 // continuation), and the two free-running texts side by side.
 
+import fs from 'node:fs';
 import type { Command } from 'commander';
-import { compareLogits } from '../../reference/compare.js';
-import { generate, generatedText } from '../../reference/generate.js';
-import { densePolicy } from '../../reference/policies/dense.js';
-import { percent } from '../format.js';
+import { compareWithDense } from '../../api/run-method.js';
+import { UserError, describeError } from '../../errors.js';
+import { methodLines, percent } from '../format.js';
+import { printJson } from '../io.js';
 import { addBackendOptions, addMethodOptions, addModelOptions, integer, setUpMethodRun } from '../options.js';
 
 export const DEFAULT_PROMPTS = ['Once upon a time', 'Tom and his dog went to the beach', 'The little bird was sad because', 'Lily wanted to'];
+
+/** Prompts from a text file: separated by blank lines when there are any, else one per line. */
+export function promptsFromText(text: string): string[] {
+  const byBlank = text.split(/\r?\n\s*\r?\n/).map((p) => p.trim()).filter(Boolean);
+  const prompts = byBlank.length > 1 ? byBlank.map((p) => p.replace(/\s*\r?\n\s*/g, ' ')) : text.split(/\r?\n/).map((p) => p.trim()).filter(Boolean);
+  return prompts;
+}
 
 export function compareCommand(program: Command): void {
   const cmd = program
@@ -17,45 +25,59 @@ export function compareCommand(program: Command): void {
     .description('compare a method with Dense: top-1 agreement, mean KL(dense‖method), texts side by side')
     .requiredOption('--method <name>', 'tt | griffin | tda (or dense, as a sanity check)')
     .option('--prompt <text...>', 'prompts (default: four TinyStories openings)')
-    .option('--steps <n>', 'forward passes per prompt, prompt included', integer('--steps', 1), 128)
-    .option('--json', 'print JSON');
+    .option('--text <file>', 'prompts from a file: one per line, or paragraphs separated by blank lines')
+    .option('--steps <n>', 'forward passes per prompt, prompt included', integer('--steps', 1))
+    .option('--json', 'print one JSON object (schema: docs/cli.md)');
   addModelOptions(cmd);
   addMethodOptions(cmd);
   addBackendOptions(cmd);
   cmd.action(async (o) => {
-    const { model, tokenizer, backend, method, makePolicy } = await setUpMethodRun(o);
-    const rows = (o.prompt ?? DEFAULT_PROMPTS).map((prompt: string) => {
-      const promptTokens = tokenizer.encode(prompt);
-      const steps = Math.max(o.steps, promptTokens.length);
-      const kernels = backend.kernels;
-      const dense = generate(model, { promptTokens, steps, policy: densePolicy(), kernels, keepLogits: true });
-      const forced = generate(model, { promptTokens, steps, policy: makePolicy(), kernels, keepLogits: true, forcedTokens: dense.tokens });
-      const free = generate(model, { promptTokens, steps, policy: makePolicy(), kernels });
-      const quality = compareLogits(dense.logits!, forced.logits!, dense.tokens);
-      return {
-        prompt,
-        ...quality,
-        density: free.layers.map((l) => l.kept / l.total),
-        dense_text: generatedText(tokenizer, dense),
-        method_text: generatedText(tokenizer, free),
-      };
-    });
-    if (o.json) {
-      process.stdout.write(`${JSON.stringify({ method, backend: backend.name, rows })}\n`);
-      return;
+    if (o.prompt && o.text) throw new UserError('give --prompt or --text, not both');
+    let prompts: string[] = o.prompt ?? DEFAULT_PROMPTS;
+    if (o.text) {
+      let text: string;
+      try {
+        text = fs.readFileSync(o.text, 'utf8');
+      } catch (e) {
+        throw new UserError(`cannot read prompts from ${o.text}: ${describeError(e)}`);
+      }
+      prompts = promptsFromText(text);
+      if (!prompts.length) throw new UserError(`${o.text} holds no prompt (empty file)`);
     }
-    const out: string[] = [];
-    for (const r of rows) {
-      const meanDensity = r.density.reduce((s: number, d: number) => s + d, 0) / r.density.length;
-      out.push(
-        `prompt: ${JSON.stringify(r.prompt)}`,
-        `  ${method}: mean density ${percent(meanDensity)}, top-1 agreement ${percent(r.top1Agreement)}, ` +
-          `mean KL(dense‖${method}) ${r.meanKl.toFixed(4)} nats over ${r.positions} positions, NLL ${r.methodNll.toFixed(3)} vs dense ${r.denseNll.toFixed(3)}`,
-        `  dense : ${r.prompt}${r.dense_text.replace(/\n/g, ' ')}`,
-        `  ${method.padEnd(6)}: ${r.prompt}${r.method_text.replace(/\n/g, ' ')}`,
-        '',
-      );
+    const { model, tokenizer, backend } = await setUpMethodRun(o);
+    try {
+      if (!o.json && prompts.length > 1) process.stderr.write(`comparing ${o.method} with dense on ${prompts.length} prompts …\n`);
+      const { summary, rows } = compareWithDense({
+        model,
+        tokenizer,
+        backend,
+        prompts,
+        steps: o.steps,
+        method: o.method,
+        density: o.density,
+        cett: o.cett,
+        thresholdsFile: o.thresholds,
+      });
+      if (o.json) {
+        printJson({ ...summary, backend: backend.name, rows });
+        return;
+      }
+      const method = summary.method;
+      const out: string[] = methodLines(summary);
+      for (const r of rows) {
+        const meanDensity = r.density.reduce((s, d) => s + d, 0) / r.density.length;
+        out.push(
+          `prompt: ${JSON.stringify(r.prompt)}`,
+          `  ${method}: mean density ${percent(meanDensity)}, top-1 agreement ${percent(r.top1Agreement)}, ` +
+            `mean KL(dense‖${method}) ${r.meanKl.toFixed(4)} nats over ${r.positions} positions, NLL ${r.methodNll.toFixed(3)} vs dense ${r.denseNll.toFixed(3)}`,
+          `  dense : ${r.prompt}${r.denseText.replace(/\n/g, ' ')}`,
+          `  ${method.padEnd(6)}: ${r.prompt}${r.methodText.replace(/\n/g, ' ')}`,
+          '',
+        );
+      }
+      process.stdout.write(`${out.join('\n')}\n`);
+    } finally {
+      backend.dispose?.();
     }
-    process.stdout.write(`${out.join('\n')}\n`);
   });
 }

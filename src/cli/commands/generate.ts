@@ -1,12 +1,12 @@
-// `tda generate`: text from a prompt with Dense, TT, Griffin or TDA, reporting the
-// per-layer density, the op/byte counts per generated token and tokens/s.
+// `tda generate`: text from a prompt with Dense, TT, Griffin or TDA. The text goes to
+// stdout; the method's setting, thresholds, per-layer density, op/byte counts and
+// tokens/s go to stderr (or everything as one JSON object with --json).
 
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
-import { generate, generatedText } from '../../reference/generate.js';
-import { Sampler } from '../../reference/sampler.js';
-import { addBackendOptions, addMethodOptions, addModelOptions, integer, number, setUpMethodRun } from '../options.js';
+import { generateText } from '../../api/run-method.js';
 import { formatGeneration } from '../format.js';
+import { printJson } from '../io.js';
+import { addBackendOptions, addMethodOptions, addModelOptions, integer, number, setUpMethodRun } from '../options.js';
 
 export function generateCommand(program: Command): void {
   const cmd = program
@@ -16,44 +16,50 @@ export function generateCommand(program: Command): void {
     .option('--steps <n>', 'forward passes, prompt included (like run.c -n); capped at seq_len', integer('--steps', 1), 256)
     .option('--method <name>', 'dense | tt | griffin | tda', 'dense')
     .option('--temperature <x>', '0 = greedy', number('--temperature', 0, 100), 0)
-    .option('--topp <p>', 'nucleus sampling mass (used when temperature > 0)', number('--topp', 0, 1), 0.9)
+    .option('--topp <p>', 'nucleus sampling mass in (0, 1] (used when temperature > 0)', number('--topp', 0, 1), 0.9)
     .option('--seed <s>', 'sampling seed', integer('--seed', 0), 42)
-    .option('--json', 'print one JSON object');
+    .option('--json', 'print one JSON object (schema: docs/cli.md)');
   addModelOptions(cmd);
   addMethodOptions(cmd);
   addBackendOptions(cmd);
   cmd.action(async (o) => {
-    const { model, tokenizer, backend, method, makePolicy } = await setUpMethodRun(o);
-    const promptTokens = tokenizer.encode(o.prompt);
-    if (promptTokens.length > model.config.seqLen) {
-      throw new UserError(`the prompt is ${promptTokens.length} tokens, longer than the model's context of ${model.config.seqLen}`);
-    }
-    const steps = Math.max(o.steps, promptTokens.length);
-    const result = generate(model, {
-      promptTokens,
-      steps,
-      policy: makePolicy(),
-      kernels: backend.kernels,
-      sampler: new Sampler({ temperature: o.temperature, topp: o.topp, seed: o.seed }),
-    });
-    const text = generatedText(tokenizer, result);
-    if (o.json) {
-      process.stdout.write(
-        `${JSON.stringify({
-          method,
+    const { model, tokenizer, backend } = await setUpMethodRun(o);
+    try {
+      const g = generateText({
+        model,
+        tokenizer,
+        backend,
+        prompt: o.prompt,
+        steps: o.steps,
+        method: o.method,
+        density: o.density,
+        cett: o.cett,
+        thresholdsFile: o.thresholds,
+        temperature: o.temperature,
+        topp: o.topp,
+        seed: o.seed,
+      });
+      const r = g.result;
+      if (o.json) {
+        printJson({
+          ...g.summary,
           backend: { name: backend.name, ...backend.info() },
+          model: { source: model.source, fingerprint: model.fingerprint },
           prompt: o.prompt,
-          prompt_tokens: result.promptTokens,
-          tokens: result.tokens,
-          text,
-          layers: result.layers,
-          cost_per_token: result.cost,
-          timing: result.timing,
-        })}\n`,
-      );
-    } else {
-      process.stdout.write(formatGeneration(o.prompt, text, result, backend));
+          prompt_tokens: r.promptTokens,
+          tokens: r.tokens,
+          text: g.text,
+          density: g.density,
+          layers: r.layers.map((l) => ({ ...l, density: l.kept / l.total })),
+          cost_per_token: r.cost,
+          timing: r.timing,
+        });
+      } else {
+        process.stdout.write(`${o.prompt}${g.text}\n`);
+        process.stderr.write(formatGeneration(g, backend));
+      }
+    } finally {
+      backend.dispose?.();
     }
-    backend.dispose?.();
   });
 }

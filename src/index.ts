@@ -1,0 +1,57 @@
+// tda-kit's library API: everything the `tda` command does, as typed functions.
+//
+//   import { loadModelFiles, generateText, compareWithDense, calibrate, runConformance,
+//            registerBackend, loadBackend } from 'tda-kit';
+//
+//   const { model, tokenizer } = loadModelFiles({});            // the embedded stories260K
+//   const g = generateText({ model, tokenizer, prompt: 'Once upon a time', method: 'tda', cett: 0.2 });
+//   console.log(g.text, g.summary.thresholds, g.density);
+//
+// docs/api.md walks through each part. Deeper modules are not part of the API.
+
+// The kernel contract and the model record.
+export type { AttentionShape, Backend, BackendInfo, Kernels } from './core/kernels.js';
+export type { FfnKind, FfnWeights, LayerWeights, Model, ModelConfig, ModelWeights } from './core/model.js';
+export { FFN_KINDS, headSize, isGated, kvDim } from './core/model.js';
+export { UserError } from './errors.js';
+
+// Models and tokenizers.
+export { DEFAULT_MODEL, DEFAULT_TOKENIZER, defaultModelDir, embeddedModelDir, goldenFile, loadModelFiles } from './models/discovery.js';
+export type { ModelFileOptions } from './models/discovery.js';
+export { loadCheckpoint, parseCheckpoint } from './models/llama2c.js';
+export { BOS, EOS, Tokenizer, loadTokenizer, parseTokenizer } from './models/tokenizer.js';
+export { syntheticModel } from './reference/synthetic.js';
+export type { SyntheticShape } from './reference/synthetic.js';
+
+// Generation with Dense / TT / Griffin / TDA.
+export { compareWithDense, generateText, meanDensity } from './api/run-method.js';
+export type { GenerateTextOptions, MethodComparison, MethodRunOptions, PromptComparison, TextGeneration } from './api/run-method.js';
+export { generate, generatedText } from './reference/generate.js';
+export type { GenerateOptions, GenerationResult, LayerDensity } from './reference/generate.js';
+export { Decoder } from './reference/decoder.js';
+export { Sampler } from './reference/sampler.js';
+export { DEFAULT_CETT, DEFAULT_GRIFFIN_DENSITY, parseMethod, policyFactory, prepareMethod, resolveThresholds } from './reference/methods.js';
+export type { MethodSetting, MethodSummary, ResolvedThresholds } from './reference/methods.js';
+export { METHODS } from './reference/policies/types.js';
+export type { FfnPolicy, LayerPlan, Method } from './reference/policies/types.js';
+export { densePolicy } from './reference/policies/dense.js';
+export { ttPolicy } from './reference/policies/tt.js';
+export { griffinPolicy } from './reference/policies/griffin.js';
+export { tdaPolicy } from './reference/policies/tda.js';
+export { compareLogits, klDivergence } from './reference/compare.js';
+
+// Calibration (CETT, Eq 20) and the thresholds artefact.
+export { calibrate, keepsEverything, sampledCalibrationSet, textCalibrationSet } from './reference/calibrate.js';
+export type { CalibratedMethod, CalibrationResult, CalibrationSet, LayerThreshold, Objective } from './reference/calibrate.js';
+export { THRESHOLDS_FORMAT, loadThresholds, thresholdsArtefact } from './reference/thresholds.js';
+export type { ThresholdsFile } from './reference/thresholds.js';
+
+// Backends.
+import './backends/all.js';
+export { BackendUnavailableError, loadBackend, loadBackendModule, registerBackend, registeredBackendNames } from './backends/registry.js';
+export type { BackendFactory } from './backends/registry.js';
+export { referenceBackend, referenceKernels } from './backends/reference/index.js';
+
+// Conformance.
+export { formatReport, reportJson, runConformance } from './conformance/index.js';
+export type { ConformanceOptions, ConformanceReport, ReportRow } from './conformance/index.js';

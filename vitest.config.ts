@@ -1,0 +1,16 @@
+// Test runner settings. Workers are child processes (forks) so that a long native
+// or WebAssembly call in one file cannot stall another; per-test time limits are
+// generous because CI runs on a shared 2-core machine (speed is measured by
+// `tda bench`, never by test time-outs).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    testTimeout: 600_000,
+    hookTimeout: 900_000,
+    teardownTimeout: 60_000,
+  },
+});
