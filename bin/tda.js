@@ -7,8 +7,10 @@ import { existsSync } from 'node:fs';
 const source = new URL('../src/cli/main.ts', import.meta.url);
 let main;
 if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
+  globalThis[Symbol.for('tda-kit.tsx-enabled')] = true;
   ({ main } = await import(source.href));
 } else {
   ({ main } = await import('../dist/src/cli/main.js'));
