@@ -24,7 +24,7 @@ type LlamaCppLib = { getLlama(options: object): Promise<any>; LlamaLogLevel: { e
 
 async function importLlamaCpp(): Promise<LlamaCppLib> {
   const entry = path.join(PACKAGE_DIR, 'dist', 'index.js');
-  if (!fs.existsSync(entry)) throw new Error('node-llama-cpp is not installed: run `npm run bench:setup`');
+  if (!fs.existsSync(entry)) throw new Error('node-llama-cpp is not installed; it adds the llama.cpp baseline: run `npm run bench:setup` in the kit\'s folder');
   return (await import(pathToFileURL(entry).href)) as LlamaCppLib;
 }
 

@@ -26,7 +26,7 @@ export function probeHeadlessGl(): GlStatus {
       : /bindings file/.test(message)
         ? 'native addon webgl.node missing'
         : message.split('\n')[0];
-    return { available: false, detail: `gl package not built (${why})` };
+    return { available: false, detail: `gl package not built (${why}); building it adds gpu.js's WebGL mode (README: optional extras)` };
   }
   let ctx: WebGLRenderingContext | null = null;
   try {
