@@ -7,7 +7,8 @@
 //   const g = generateText({ model, tokenizer, prompt: 'Once upon a time', method: 'tda', cett: 0.2 });
 //   console.log(g.text, g.summary.thresholds, g.density);
 //
-// docs/api.md walks through each part. Deeper modules are not part of the API.
+// The README's "The library" and docs/plugins.md show them in use. Deeper modules
+// are not part of the API: import from the package root only.
 
 // The kernel contract and the model record.
 export type { AttentionShape, Backend, BackendInfo, Kernels } from './core/kernels.js';
