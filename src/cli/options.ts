@@ -29,8 +29,8 @@ export function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--model <file>', 'llama2.c checkpoint (default: $TDA_MODEL_DIR/stories260K.bin, else the embedded stories260K)')
-    .option('--tokenizer <file>', 'llama2.c tokenizer (default: tok512.bin beside the model)');
+    .option('--model <path>', 'llama2.c checkpoint, GGUF file or Hugging Face folder (default: $TDA_MODEL_DIR/stories260K.bin, else the embedded stories260K)')
+    .option('--tokenizer <file>', "llama2.c tokenizer.bin, tokenizer.json or GGUF vocabulary (default: the model's own; tok512.bin for llama2.c)");
 }
 
 export function addMethodOptions(cmd: Command): Command {
@@ -72,7 +72,7 @@ export async function setUpMethodRun(o: {
   cett?: number;
   thresholds?: string;
 }) {
-  const { model, tokenizer } = loadModelFiles(o);
+  const { model, tokenizer } = await loadModelFiles(o);
   const backend = await chooseBackend(o);
   const method = parseMethod(o.method);
   const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds }, backend.kernels);

@@ -29,7 +29,7 @@ export function calibrateCommand(program: Command): void {
     if (o.method !== 'tt' && o.method !== 'tda') throw new UserError(`calibrate takes --method tt or tda, not "${o.method}"`);
     if (o.cett !== undefined && o.density !== undefined) throw new UserError('give --cett or --density, not both');
     if (o.promptLength >= o.length) throw new UserError('--prompt-length must be shorter than --length');
-    const { model, tokenizer } = loadModelFiles(o);
+    const { model, tokenizer } = await loadModelFiles(o);
     let set: CalibrationSet;
     if (o.text) {
       let text: string;
