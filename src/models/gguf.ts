@@ -56,7 +56,7 @@ export async function readGgufHeader(file: string): Promise<GgufHeader> {
     parsed = await gguf(file, { allowLocalFile: true });
   } catch (e) {
     const why = e instanceof RangeError ? 'the header runs past the end of the file (truncated)' : (e as Error).message;
-    throw new UserError(`${file}: not a readable GGUF header: ${why}`);
+    throw oneLine(new UserError(`${file}: not a readable GGUF header: ${why}`));
   }
   const metadata = new Map<string, unknown>();
   for (const [k, v] of Object.entries(parsed.metadata)) metadata.set(k, toNumber(v));
@@ -258,6 +258,20 @@ export function fileSha256(fd: number, size: number): string {
 
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */
 export async function loadGguf(file: string, opts: { withTokenizer?: boolean } = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+  try {
+    return await loadGgufUnchecked(file, opts);
+  } catch (e) {
+    throw oneLine(e);
+  }
+}
+
+/** Names and values read from a corrupted file may hold control characters: keep the message one line. */
+export function oneLine(e: unknown): unknown {
+  if (!(e instanceof UserError) || !/[\u0000-\u001f\u007f]/.test(e.message)) return e;
+  return new UserError(e.message.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`), e.exitCode);
+}
+
+async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean }): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   const h = await readGgufHeader(file);
   const { config, arch } = ggufConfig(h, file);
   const tokenizer = opts.withTokenizer === false ? null : ggufTokenizer(h, file);
