@@ -26,6 +26,7 @@ import { embeddedModelDir } from '../src/models/discovery.js';
 import { bf16ToF32, decodeTensor, encodeTensor, f16ToF32, f32ToBf16, f32ToF16 } from '../src/models/dtypes.js';
 import { type GgufVocab, writeModelGguf } from '../src/models/gguf-export.js';
 import { loadGguf } from '../src/models/gguf.js';
+import { UserError } from '../src/errors.js';
 import { loadCheckpoint } from '../src/models/llama2c.js';
 import { loadTokenizer } from '../src/models/tokenizer.js';
 import { generate } from '../src/reference/generate.js';
@@ -117,4 +118,49 @@ describe('llama.cpp as a second oracle: greedy tokens on the same GGUF file', ()
       await expectSameTokensAsLlamaCpp(m, write(m, syntheticVocab(300), 'synthetic', arch, 'F32'), synthPrompt, 40);
     }, 30_000);
   }
+});
+
+describe('bad GGUF files: one-line errors naming the file and the field', () => {
+  const small = syntheticBase(2);
+  const good = write(small, syntheticVocab(300), 'bad', 'llama', 'F32');
+  const bytes = fs.readFileSync(good);
+  let k = 0;
+  /** A copy of the good file with `edit` applied. */
+  const edited = (edit: (b: Buffer) => Buffer | void): string => {
+    const b = Buffer.from(bytes);
+    const out = edit(b) ?? b;
+    const file = path.join(tmp, `edited-${k++}.gguf`);
+    fs.writeFileSync(file, out);
+    return file;
+  };
+  /** Byte offset just past the string `s` (a u64 length then the bytes) in the header. */
+  const after = (b: Buffer, s: string) => b.indexOf(Buffer.from(s, 'utf8')) + Buffer.byteLength(s);
+  const fails = async (file: string, re: RegExp) => {
+    const err = await loadGguf(file).then(() => null, (e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).not.toContain('\n');
+    expect(err.message).toContain(file);
+    expect(err.message).toMatch(re);
+  };
+
+  it('wrong magic, truncated header, truncated data', async () => {
+    await fails(edited((b) => void b.write('GGUX', 0)), /not a readable GGUF header: .*magic/);
+    await fails(edited((b) => b.subarray(0, 200)), /not a readable GGUF header: it runs past the end of the file \(200 bytes; truncated\)/);
+    await fails(edited((b) => b.subarray(0, b.length - 64)), /tensor output_norm\.weight: data at offset \d+ \(\+\d+ bytes\) lies outside the file/);
+  });
+
+  it('unknown architecture, unknown tensor type, missing tensor, wrong shape, offset outside the file', async () => {
+    await fails(edited((b) => void b.write('mamba', after(b, 'general.architecture') + 12)), /general\.architecture "mamba" is not supported/);
+    // tensor info: name, u32 n_dims (2), u64 ne[0], u64 ne[1], u32 type, u64 offset
+    const info = (b: Buffer, name: string) => after(b, name);
+    await fails(edited((b) => void b.writeUInt32LE(12, info(b, 'blk.1.attn_q.weight') + 4 + 16)), /tensor blk\.1\.attn_q\.weight has ggml type 12, not one of F32, F16, BF16, Q8_0/);
+    await fails(edited((b) => void b.write('blk.0.ffn_uq.weight', info(b, 'blk.0.ffn_up.weight') - 19)), /missing tensor blk\.0\.ffn_up\.weight/);
+    await fails(edited((b) => void b.writeBigUInt64LE(31n, info(b, 'blk.0.attn_k.weight') + 4)), /tensor blk\.0\.attn_k\.weight has shape ne=\[31, 16\], the model needs ne=\[32, 16\]/);
+    await fails(edited((b) => void b.writeBigUInt64LE(1n << 40n, info(b, 'blk.0.attn_v.weight') + 4 + 16 + 4)), /tensor blk\.0\.attn_v\.weight: data at offset 1099511627776 .* lies outside the file/);
+  });
+
+  it('metadata out of range or missing', async () => {
+    await fails(edited((b) => void b.writeUInt32LE(0, after(b, 'llama.block_count') + 4)), /metadata llama\.block_count=0 must be an integer in 1\.\.1024/);
+    await fails(edited((b) => void b.write('llama.block_xount', after(b, 'llama.block_count') - 17)), /metadata llama\.block_count is missing/);
+  });
 });

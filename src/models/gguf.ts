@@ -58,6 +58,10 @@ export async function readGgufHeader(file: string): Promise<GgufHeader> {
     const why = e instanceof RangeError ? 'the header runs past the end of the file (truncated)' : (e as Error).message;
     throw oneLine(new UserError(`${file}: not a readable GGUF header: ${why}`));
   }
+  // The parser reads past the end of a short file as zeros: a header ending beyond the file is a truncation.
+  if (parsed.tensorInfoByteRange[1] > fileSize) {
+    throw new UserError(`${file}: not a readable GGUF header: it runs past the end of the file (${fileSize} bytes; truncated)`);
+  }
   const metadata = new Map<string, unknown>();
   for (const [k, v] of Object.entries(parsed.metadata)) metadata.set(k, toNumber(v));
   const tensors = parsed.tensorInfos.map((t) => ({ name: t.name, ne: t.shape.map(Number), type: Number(t.dtype), offset: Number(t.offset) }));
