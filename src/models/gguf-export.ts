@@ -16,12 +16,39 @@ export interface GgufVocab {
   tokens: string[];
   scores: Float32Array;
   types: Int32Array;
+  /** A byte-level BPE vocabulary (`tokenizer.ggml.model = gpt2`) instead: its merges, pre-tokenizer and specials. */
+  bpe?: { merges: string[]; pre: string; bos: number; eos: number };
 }
 
 export type GgufArchitecture = 'llama' | 'qwen2' | 'gemma';
 
 /** llama.cpp's general.file_type (llama_ftype) for an all-`type` file. */
 const FILE_TYPE: Record<DType, number> = { F32: 0, F16: 1, Q8_0: 7, BF16: 32 };
+
+function tokenizerMetadata(v: GgufVocab): [string, GgufValue][] {
+  const common: [string, GgufValue][] = [['tokenizer.ggml.tokens', strings(v.tokens)], ['tokenizer.ggml.token_type', i32s(v.types)]];
+  if (v.bpe) {
+    return [
+      ['tokenizer.ggml.model', str('gpt2')],
+      ['tokenizer.ggml.pre', str(v.bpe.pre)],
+      ...common,
+      ['tokenizer.ggml.merges', strings(v.bpe.merges)],
+      ['tokenizer.ggml.bos_token_id', u32(v.bpe.bos)],
+      ['tokenizer.ggml.eos_token_id', u32(v.bpe.eos)],
+      ['tokenizer.ggml.add_bos_token', bool(true)],
+    ];
+  }
+  return [
+    ['tokenizer.ggml.model', str('llama')],
+    ...common,
+    ['tokenizer.ggml.scores', f32s(v.scores)],
+    ['tokenizer.ggml.bos_token_id', u32(1)],
+    ['tokenizer.ggml.eos_token_id', u32(2)],
+    ['tokenizer.ggml.unknown_token_id', u32(0)],
+    ['tokenizer.ggml.add_bos_token', bool(true)],
+    ['tokenizer.ggml.add_eos_token', bool(false)],
+  ];
+}
 
 export function writeModelGguf(
   model: Model,
@@ -58,15 +85,7 @@ export function writeModelGguf(
     [k('attention.value_length'), u32(headSize(c))],
     [k('attention.layer_norm_rms_epsilon'), f32(c.normEps)],
     [k('rope.freq_base'), f32(c.ropeTheta)],
-    ['tokenizer.ggml.model', str('llama')],
-    ['tokenizer.ggml.tokens', strings(vocab.tokens)],
-    ['tokenizer.ggml.scores', f32s(vocab.scores)],
-    ['tokenizer.ggml.token_type', i32s(vocab.types)],
-    ['tokenizer.ggml.bos_token_id', u32(1)],
-    ['tokenizer.ggml.eos_token_id', u32(2)],
-    ['tokenizer.ggml.unknown_token_id', u32(0)],
-    ['tokenizer.ggml.add_bos_token', bool(true)],
-    ['tokenizer.ggml.add_eos_token', bool(false)],
+    ...tokenizerMetadata(vocab),
   ];
   const w = model.weights;
   // Q8_0 needs whole 32-value blocks per row; like the converter, other rows fall back to F16.
