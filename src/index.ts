@@ -3,7 +3,7 @@
 //   import { loadModelFiles, generateText, compareWithDense, calibrate, runConformance,
 //            registerBackend, loadBackend } from 'tda-kit';
 //
-//   const { model, tokenizer } = loadModelFiles({});            // the embedded stories260K
+//   const { model, tokenizer } = await loadModelFiles({});          // the embedded stories260K
 //   const g = generateText({ model, tokenizer, prompt: 'Once upon a time', method: 'tda', cett: 0.2 });
 //   console.log(g.text, g.summary.thresholds, g.density);
 //

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ceiling, ffnBytes, layerBytes, modelBytes } from '../src/bench/ceiling.js';
-import { readGgufHeader } from '../src/models/gguf-reader.js';
+import { readGgufHeader } from '../src/models/gguf.js';
 import { GGUF_ALIGNMENT } from '../src/models/gguf-writer.js';
 import { exportGguf, syntheticVocab, transpose } from '../src/bench/llama-export.js';
 import { keepThreshold, randomKept } from '../src/bench/masks.js';
@@ -17,6 +17,7 @@ import { evaluateTargets } from '../src/bench/targets.js';
 import type { BenchRow } from '../src/bench/types.js';
 import { benchSyntheticModel } from '../src/bench/weights.js';
 import { checkXml } from '../src/proofs/xml.js';
+import type { SentencePieceTokenizer } from '../src/models/tokenizer.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -65,11 +66,11 @@ describe('bench masks', () => {
 });
 
 describe('GGUF writer', () => {
-  it('round-trips metadata, tensor shapes and data offsets', () => {
+  it('round-trips metadata, tensor shapes and data offsets', async () => {
     const model = benchSyntheticModel({ dim: 16, hiddenDim: 24, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 300, seqLen: 32 }, 3);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-gguf-')), 'm.gguf');
     exportGguf(model, syntheticVocab(300), file, 'tiny');
-    const h = readGgufHeader(file);
+    const h = await readGgufHeader(file);
     expect(h.version).toBe(3);
     expect(h.metadata.get('general.architecture')).toBe('llama');
     expect(h.metadata.get('llama.block_count')).toBe(2);
@@ -166,9 +167,9 @@ describe('GGUF export through llama.cpp', () => {
     const { loadModelFiles } = await import('../src/models/discovery.js');
     const { vocabFromTokenizer } = await import('../src/bench/llama-export.js');
     const { runLlamaCpp } = await import('../src/bench/llama-cpp.js');
-    const { model, tokenizer } = loadModelFiles({ model: path.join(dir, 'stories260K.bin'), tokenizer: path.join(dir, 'tok512.bin') });
+    const { model, tokenizer } = await loadModelFiles({ model: path.join(dir, 'stories260K.bin'), tokenizer: path.join(dir, 'tok512.bin') });
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-gguf-')), 'stories260K.gguf');
-    exportGguf(model, vocabFromTokenizer(tokenizer), file, 'stories260K');
+    exportGguf(model, vocabFromTokenizer(tokenizer as SentencePieceTokenizer), file, 'stories260K');
     const golden = JSON.parse(fs.readFileSync(goldenFile, 'utf8')).cases[0] as { prompt_tokens: number[]; greedy_tokens: number[] };
     let run;
     try {

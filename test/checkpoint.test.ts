@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCheckpoint } from '../src/models/llama2c.js';
+import { embedDim, headSize, kvDim, qDim } from '../src/core/model.js';
 import { syntheticModel } from '../src/reference/synthetic.js';
 import { seed, smallShape } from './arbitraries.js';
 import { writeCheckpoint } from './fixtures/write-checkpoint.js';
@@ -37,5 +38,17 @@ describe('llama2.c checkpoint loader', () => {
     expect(model.config).toMatchObject({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 });
     expect(model.weights.classifier).toBe(model.weights.tokenEmbedding);
     expect(model.fingerprint).toBe('b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696');
+  });
+});
+
+describe('model record defaults', () => {
+  it('a llama2.c model sets none of the optional architecture fields: head width dim/heads, pairs RoPE, RMSNorm', () => {
+    const { model } = stories();
+    const c = model.config;
+    for (const k of ['headDim', 'ropeStyle', 'embeddingScale', 'normKind', 'normPlacement', 'positionOffset', 'embedDim'] as const) expect(c[k]).toBeUndefined();
+    expect([headSize(c), qDim(c), kvDim(c), embedDim(c)]).toEqual([8, 64, 32, 64]);
+    expect(headSize({ ...c, headDim: 256 })).toBe(256);
+    expect(qDim({ ...c, headDim: 256 })).toBe(8 * 256);
+    expect(kvDim({ ...c, headDim: 256 })).toBe(4 * 256);
   });
 });

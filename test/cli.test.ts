@@ -131,7 +131,7 @@ describe('bad input: one line, non-zero exit', () => {
     expectCleanError(await runCli(['generate', '--method', 'magic']), /^tda: unknown method "magic" \(choose one of: dense, tt, griffin, tda\)$/);
     expectCleanError(await runCli(['generate', '--backend', 'abacus']), /^tda: unknown backend "abacus"/);
     expectCleanError(await runCli(['generate', '--density', '1.5', '--method', 'griffin']), /--density must be a number in \[0, 1\]/);
-    expectCleanError(await runCli(['generate', '--model', '/nonexistent/m.bin']), /^tda: cannot read checkpoint \/nonexistent\/m\.bin: no such file or folder$/);
+    expectCleanError(await runCli(['generate', '--model', '/nonexistent/m.bin']), /^tda: cannot read .*\/nonexistent\/m\.bin: no such file or folder$/);
   });
 
   it('no model folder: says which files are needed and where they come from', async () => {

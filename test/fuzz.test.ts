@@ -13,46 +13,10 @@ import { generate } from '../src/reference/generate.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
 import { parseTokenizer } from '../src/models/tokenizer.js';
 import { MODEL_FILE, TOKENIZER_FILE } from './helpers.js';
+import { apply, mutations } from './fixtures/mutations.js';
 
 const model = new Uint8Array(fs.readFileSync(MODEL_FILE));
 const tokenizer = new Uint8Array(fs.readFileSync(TOKENIZER_FILE));
-
-type Mutation =
-  | { kind: 'truncate'; at: number }
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'header'; field: number; value: number }
-  | { kind: 'grow'; extra: number; fill: number };
-
-function mutations(size: number, headerFields: number): fc.Arbitrary<Mutation[]> {
-  const one: fc.Arbitrary<Mutation> = fc.oneof(
-    fc.record({ kind: fc.constant('truncate' as const), at: fc.nat({ max: size }) }),
-    fc.record({ kind: fc.constant('flip' as const), at: fc.nat({ max: size - 1 }), bit: fc.nat({ max: 7 }) }),
-    // Flips near the start hit the header and the first lengths: weight them up.
-    fc.record({ kind: fc.constant('flip' as const), at: fc.nat({ max: 63 }), bit: fc.nat({ max: 7 }) }),
-    fc.record({
-      kind: fc.constant('header' as const),
-      field: fc.nat({ max: headerFields - 1 }),
-      value: fc.oneof(fc.integer(), fc.integer({ min: -4, max: 4096 }), fc.constantFrom(0, -1, 2 ** 31 - 1, -(2 ** 31), 1 << 20)),
-    }),
-    fc.record({ kind: fc.constant('grow' as const), extra: fc.integer({ min: 1, max: 4096 }), fill: fc.nat({ max: 255 }) }),
-  );
-  return fc.array(one, { minLength: 1, maxLength: 3 });
-}
-
-function apply(bytes: Uint8Array, ms: Mutation[]): Uint8Array {
-  let b = Uint8Array.from(bytes);
-  for (const m of ms) {
-    if (m.kind === 'truncate') b = b.slice(0, Math.min(m.at, b.length));
-    else if (m.kind === 'flip' && m.at < b.length) b[m.at] ^= 1 << m.bit;
-    else if (m.kind === 'header' && 4 * m.field + 4 <= b.length) new DataView(b.buffer).setInt32(4 * m.field, m.value, true);
-    else if (m.kind === 'grow') {
-      const g = new Uint8Array(b.length + m.extra).fill(m.fill);
-      g.set(b);
-      b = g;
-    }
-  }
-  return b;
-}
 
 /**
  * Load, then generate a few tokens as `tda generate` would: the result is either

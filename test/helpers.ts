@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../src/models/llama2c.js';
 import type { Model } from '../src/core/model.js';
-import { type Tokenizer, loadTokenizer } from '../src/models/tokenizer.js';
+import { type SentencePieceTokenizer, loadTokenizer } from '../src/models/tokenizer.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = path.resolve(ROOT, '../shared');
@@ -25,8 +25,8 @@ export interface GoldenCase {
   logits_after_prompt: number[];
 }
 
-let cached: { model: Model; tokenizer: Tokenizer } | undefined;
-export function stories(): { model: Model; tokenizer: Tokenizer } {
+let cached: { model: Model; tokenizer: SentencePieceTokenizer } | undefined;
+export function stories(): { model: Model; tokenizer: SentencePieceTokenizer } {
   cached ??= { model: loadCheckpoint(MODEL_FILE), tokenizer: loadTokenizer(TOKENIZER_FILE, 512) };
   return cached;
 }

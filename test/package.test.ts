@@ -78,8 +78,8 @@ describe('the installed package', () => {
 
   it('the library API is reachable from the package root', async () => {
     const c = goldenCases()[2];
-    const script = `import('tda-kit').then((m) => {
-      const { model, tokenizer } = m.loadModelFiles({});
+    const script = `import('tda-kit').then(async (m) => {
+      const { model, tokenizer } = await m.loadModelFiles({});
       const g = m.generateText({ model, tokenizer, prompt: ${JSON.stringify(c.prompt)}, steps: ${c.steps} });
       console.log(JSON.stringify({ tokens: g.result.tokens, names: m.registeredBackendNames() }));
     })`;
@@ -94,10 +94,10 @@ describe('the installed package', () => {
   it('types resolve in a TypeScript consumer, and a wrong call is a type error', async () => {
     fs.writeFileSync(
       path.join(consumer, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: [] }, files: ['use.ts'] }),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: [] }, files: ['use.mts'] }),
     );
     const good = `import { type Backend, type TextGeneration, generateText, loadModelFiles, referenceKernels, runConformance } from 'tda-kit';
-const { model, tokenizer } = loadModelFiles({});
+const { model, tokenizer } = await loadModelFiles({});
 const g: TextGeneration = generateText({ model, tokenizer, prompt: 'Once upon a time', method: 'tda', cett: 0.2 });
 const n: number = g.density + model.config.hiddenDim;
 const b: Backend = { name: 'x', kernels: referenceKernels, info: () => ({ engine: 'e', mode: 'm', device: 'd', threads: 1, simd: false, precision: 'fp32' }) };
@@ -105,12 +105,12 @@ void runConformance(b, { quick: true }).then((r) => r.conformant);
 export { n };
 `;
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    fs.writeFileSync(path.join(consumer, 'use.ts'), good);
+    fs.writeFileSync(path.join(consumer, 'use.mts'), good);
     expectOk(await runNode([tsc, '-p', consumer], env, { cwd: consumer }));
-    fs.writeFileSync(path.join(consumer, 'use.ts'), good.replace("method: 'tda'", "method: 'magic'"));
+    fs.writeFileSync(path.join(consumer, 'use.mts'), good.replace("method: 'tda'", "method: 'magic'"));
     const bad = await runNode([tsc, '-p', consumer], env, { cwd: consumer });
     expect(bad.code).not.toBe(0);
-    expect(bad.stdout).toMatch(/use\.ts.*'"magic"' is not assignable/);
+    expect(bad.stdout).toMatch(/use\.mts.*'"magic"' is not assignable/);
   });
 
   it('the plug-in examples of docs/plugins.md run from a folder outside the repository, as .ts and as .js', async () => {

@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BOS } from '../src/models/tokenizer.js';
+import { BOS, SentencePieceTokenizer } from '../src/models/tokenizer.js';
 import { stories } from './helpers.js';
 
 // Printable text: what run.c prints back unchanged (its safe_printf drops lone
@@ -45,5 +45,18 @@ describe('tokenizer', () => {
     const { tokenizer } = stories();
     expect(tokenizer.encode('')).toEqual([BOS]);
     expect(tokenizer.encode('', { eos: true })).toEqual([BOS, 2]);
+  });
+});
+
+describe('SentencePiece tokenizer on other vocabularies (GGUF llama)', () => {
+  it('byte fallback looks <0xXX> pieces up wherever they sit, and specials come from the file', () => {
+    // specials at 0..2, then the pieces "a", " ", " a", then the 256 byte pieces.
+    const pieces = ['<unk>', '<s>', '</s>', 'a', ' ', ' a', ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)];
+    const t = new SentencePieceTokenizer(pieces.map((p) => new Uint8Array(Buffer.from(p))), Float32Array.from(pieces, (_, i) => (i === 5 ? 1 : 0)), 8, { bos: 1, eos: 2 });
+    expect(t.encode('a')).toEqual([1, 5]); // " a" merged
+    expect(t.encode('é', { bos: false })).toEqual([4, 6 + 0xc3, 6 + 0xa9]);
+    expect(t.decode([5, 6 + 0xc3, 6 + 0xa9])).toBe('aé');
+    const noPrefix = new SentencePieceTokenizer(t.vocab, t.scores, 8, { bos: -1, eos: 2, addSpacePrefix: false });
+    expect(noPrefix.encode('a')).toEqual([3]);
   });
 });

@@ -28,8 +28,8 @@ export function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--model <file>', 'llama2.c checkpoint (default: $TDA_MODEL_DIR/stories260K.bin, else the embedded stories260K)')
-    .option('--tokenizer <file>', 'llama2.c tokenizer (default: tok512.bin beside the model)');
+    .option('--model <path>', 'llama2.c checkpoint, GGUF file or Hugging Face folder (default: $TDA_MODEL_DIR/stories260K.bin, else the embedded stories260K)')
+    .option('--tokenizer <file>', "llama2.c tokenizer.bin, tokenizer.json or GGUF vocabulary (default: the model's own; tok512.bin for llama2.c)");
 }
 
 export function addMethodOptions(cmd: Command): Command {
@@ -62,7 +62,7 @@ export async function chooseBackend(opts: { backend?: string; backendModule?: st
 
 /** Model, tokenizer and backend from the shared options of generate/compare. */
 export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string }) {
-  const { model, tokenizer } = loadModelFiles(o);
+  const { model, tokenizer } = await loadModelFiles(o);
   const backend = await chooseBackend(o);
   return { model, tokenizer, backend };
 }

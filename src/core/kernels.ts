@@ -34,6 +34,19 @@ export interface Kernels {
   rope(vec: Float32Array, pos: number, headSize: number, theta: number): void;
 
   /**
+   * Optional. RoPE in rotate-half (NeoX) order: lane j pairs with lane j + headSize/2,
+   * angle pos·theta^(-2j/headSize) (Hugging Face layouts, GGUF qwen2/gemma). A backend
+   * without it gets the reference loop from the decoder (O(dim) per token, on the host).
+   */
+  ropeHalves?(vec: Float32Array, pos: number, headSize: number, theta: number): void;
+
+  /**
+   * Optional. LayerNorm with bias (OPT): out = weight ⊙ (x − mean)/sqrt(var + eps) + bias.
+   * A backend without it gets the reference loop from the decoder (O(dim), on the host).
+   */
+  layernorm?(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array, eps: number): void;
+
+  /**
    * One causal attention step for the token at `pos`: for each query head h, attend
    * over cache rows 0..pos of KV head floor(h / (nHeads/nKvHeads)).
    * keyCache/valueCache: [seqLen][kvDim] for this layer, rows 0..pos already written.

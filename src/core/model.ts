@@ -33,7 +33,34 @@ export interface ModelConfig {
   ffnKind: FfnKind;
   normEps: number; // RMSNorm epsilon (1e-5 in llama2.c)
   ropeTheta: number; // RoPE base (10000 in llama2.c)
+  // Architecture details beyond llama2.c. All optional: absent means llama2.c's choice,
+  // so a model record written before them keeps its meaning (see the helpers below).
+  /** Width of one attention head; Gemma's differs from dim / nHeads. Default dim / nHeads. */
+  headDim?: number;
+  /** Which lanes RoPE rotates together (see RopeStyle). Default 'pairs'. */
+  ropeStyle?: RopeStyle;
+  /** The token embedding is multiplied by this before layer 0 (Gemma: √dim). Default 1. */
+  embeddingScale?: number;
+  /** RMSNorm (LLaMA family) or LayerNorm with bias (OPT). Default 'rmsnorm'. */
+  normKind?: NormKind;
+  /** Where each block's norm sits: before it (pre-LN) or after its residual add (OPT-350M). Default 'pre'. */
+  normPlacement?: NormPlacement;
+  /** Learned positional embeddings are read at row pos + positionOffset (OPT: 2). Default 0. */
+  positionOffset?: number;
+  /** Width of the token embedding when it differs from dim (OPT-350M's project_in / project_out). Default dim. */
+  embedDim?: number;
+  /** The architecture name the loader recognised ('llama', 'qwen2', 'gemma', 'opt', …), for reports. */
+  architecture?: string;
 }
+
+/**
+ * RoPE lane pairing inside each head of size h (both rotate lane pair j by pos·θ^(-2j/h)):
+ * 'pairs'  — lanes (2j, 2j+1): Meta's original layout, llama2.c, GGUF `llama` (its converter permutes to it);
+ * 'halves' — lanes (j, j + h/2): "rotate_half" of Hugging Face transformers, GGUF `qwen2`/`gemma` (NeoX).
+ */
+export type RopeStyle = 'pairs' | 'halves' | 'none'; // 'none': learned positional embeddings instead (OPT)
+export type NormKind = 'rmsnorm' | 'layernorm';
+export type NormPlacement = 'pre' | 'post';
 
 export interface FfnWeights {
   /** hiddenDim × dim, row i = gate weights of neuron i; null for non-gated FFNs. */
@@ -49,20 +76,37 @@ export interface FfnWeights {
 }
 
 export interface LayerWeights {
-  rmsAtt: Float32Array; // dim
-  wq: Float32Array; // dim × dim   (row-major: out × in)
+  rmsAtt: Float32Array; // dim: the attention norm's weight (RMSNorm or LayerNorm)
+  wq: Float32Array; // qDim × dim   (row-major: out × in; qDim = nHeads · headDim, = dim in llama2.c)
   wk: Float32Array; // kvDim × dim
   wv: Float32Array; // kvDim × dim
-  wo: Float32Array; // dim × dim
-  rmsFfn: Float32Array; // dim
+  wo: Float32Array; // dim × qDim
+  rmsFfn: Float32Array; // dim: the FFN norm's weight
   ffn: FfnWeights;
+  // Optional biases (absent or null: zero). Qwen2 has bq/bk/bv; OPT has all four and LayerNorm biases.
+  bq?: Float32Array | null; // qDim
+  bk?: Float32Array | null; // kvDim
+  bv?: Float32Array | null; // kvDim
+  bo?: Float32Array | null; // dim
+  attNormBias?: Float32Array | null; // dim (LayerNorm)
+  ffnNormBias?: Float32Array | null; // dim (LayerNorm)
 }
 
 export interface ModelWeights {
-  tokenEmbedding: Float32Array; // vocabSize × dim
+  tokenEmbedding: Float32Array; // vocabSize × embedDim
   layers: LayerWeights[];
-  rmsFinal: Float32Array; // dim
-  classifier: Float32Array; // vocabSize × dim (the embedding itself when shared)
+  rmsFinal: Float32Array; // dim: the final norm's weight
+  classifier: Float32Array; // vocabSize × embedDim (the embedding itself when shared)
+  /** maxPositions × dim learned positional embeddings (OPT); absent: none (RoPE models). */
+  positionEmbedding?: Float32Array | null;
+  /** Bias of the final LayerNorm (OPT). */
+  finalNormBias?: Float32Array | null;
+  /** OPT-350M has no final norm (post-LN): then hasFinalNorm is false. Default true. */
+  hasFinalNorm?: boolean;
+  /** dim × embedDim: lifts the embedding to the residual width (OPT-350M project_in). */
+  projectIn?: Float32Array | null;
+  /** embedDim × dim: back to the embedding width before the classifier (OPT-350M project_out). */
+  projectOut?: Float32Array | null;
 }
 
 export interface Model {
@@ -75,9 +119,19 @@ export interface Model {
 }
 
 export function headSize(c: ModelConfig): number {
-  return c.dim / c.nHeads;
+  return c.headDim ?? c.dim / c.nHeads;
+}
+
+/** Width of all query heads together: nHeads · headDim (= dim unless headDim says otherwise). */
+export function qDim(c: ModelConfig): number {
+  return c.nHeads * headSize(c);
 }
 
 export function kvDim(c: ModelConfig): number {
-  return (c.dim * c.nKvHeads) / c.nHeads;
+  return c.nKvHeads * headSize(c);
+}
+
+/** Width of the token embedding and the classifier rows (dim unless project_in/out sit between). */
+export function embedDim(c: ModelConfig): number {
+  return c.embedDim ?? c.dim;
 }

@@ -4,10 +4,13 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, describeError } from '../errors.js';
 import { packageRoot } from '../core/package-root.js';
 import { loadCheckpoint } from './llama2c.js';
 import type { Model } from '../core/model.js';
+import { loadGguf, readGgufHeader, ggufTokenizer } from './gguf.js';
+import { isHfFolder, loadHfFolder } from './hf-folder.js';
+import { loadTokenizerJson } from './hf-tokenizer.js';
 import { type Tokenizer, loadTokenizer } from './tokenizer.js';
 
 export const DEFAULT_MODEL = 'stories260K.bin';
@@ -55,8 +58,80 @@ export interface ModelFileOptions {
   tokenizer?: string;
 }
 
-export function loadModelFiles(opts: ModelFileOptions): { model: Model; tokenizer: Tokenizer } {
-  const model = loadCheckpoint(resolveFile(opts.model, DEFAULT_MODEL, 'model'));
-  const tokenizer = loadTokenizer(resolveFile(opts.tokenizer, DEFAULT_TOKENIZER, 'tokenizer'), model.config.vocabSize);
+export type ModelFormat = 'llama2c' | 'gguf' | 'hf-folder' | 'tokenizer-json';
+
+/**
+ * What a path holds, from its content (never its name): a folder with config.json (or a
+ * file inside one) is a Hugging Face folder, "GGUF" magic is GGUF, a file starting with
+ * "{" is a tokenizer.json, anything else is read as llama2.c.
+ */
+export function detectFormat(p: string): { format: ModelFormat; path: string } {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(p);
+  } catch (e) {
+    throw new UserError(`cannot read ${p}: ${describeError(e)}`);
+  }
+  if (stat.isDirectory()) {
+    if (isHfFolder(p)) return { format: 'hf-folder', path: p };
+    throw new UserError(`${p}: a folder without config.json is not a Hugging Face model folder`);
+  }
+  const head = Buffer.alloc(9);
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.readSync(fd, head, 0, 9, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head.toString('latin1', 0, 4) === 'GGUF') return { format: 'gguf', path: p };
+  if (head.toString('latin1').trimStart().startsWith('{')) {
+    // config.json or tokenizer.json: the folder holds the model, the file itself a tokenizer.
+    if (path.basename(p) === 'config.json') return { format: 'hf-folder', path: path.dirname(p) };
+    return { format: 'tokenizer-json', path: p };
+  }
+  // A safetensors file (u64 header length, then "{") inside a model folder.
+  if (head[8] === 0x7b && isHfFolder(path.dirname(p))) return { format: 'hf-folder', path: path.dirname(p) };
+  return { format: 'llama2c', path: p };
+}
+
+/** --tokenizer FILE: a llama2.c tokenizer.bin, a tokenizer.json, or a GGUF file's vocabulary. */
+async function loadTokenizerFile(file: string, vocabSize: number): Promise<Tokenizer> {
+  const { format, path: p } = detectFormat(file);
+  let tok: Tokenizer;
+  if (format === 'tokenizer-json') tok = loadTokenizerJson(p, path.join(path.dirname(p), 'tokenizer_config.json'));
+  else if (format === 'gguf') tok = ggufTokenizer(await readGgufHeader(p), p);
+  else if (format === 'hf-folder') tok = loadTokenizerJson(path.join(p, 'tokenizer.json'), path.join(p, 'tokenizer_config.json'));
+  else return loadTokenizer(p, vocabSize);
+  if (tok.vocabSize > vocabSize) throw new UserError(`${file}: the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary only ${vocabSize}`);
+  return tok;
+}
+
+/**
+ * The model and its tokenizer, in any format the kit reads (see detectFormat). Without
+ * --tokenizer: a GGUF file's own vocabulary, a Hugging Face folder's tokenizer.json, or
+ * for llama2.c the tok512.bin of the default folder.
+ */
+export async function loadModelFiles(opts: ModelFileOptions): Promise<{ model: Model; tokenizer: Tokenizer }> {
+  const modelPath = resolveFile(opts.model, DEFAULT_MODEL, 'model');
+  const { format, path: p } = detectFormat(modelPath);
+  if (format === 'tokenizer-json') throw new UserError(`${modelPath}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
+  if (format === 'gguf') {
+    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer });
+    return { model, tokenizer: tokenizer ?? (await loadTokenizerFile(opts.tokenizer!, model.config.vocabSize)) };
+  }
+  if (format === 'hf-folder') {
+    const model = loadHfFolder(p);
+    if (opts.tokenizer) return { model, tokenizer: await loadTokenizerFile(opts.tokenizer, model.config.vocabSize) };
+    const tokFile = path.join(p, 'tokenizer.json');
+    if (!fs.existsSync(tokFile)) throw new UserError(`${p}: has no tokenizer.json: pass --tokenizer FILE`);
+    const cfg = JSON.parse(fs.readFileSync(path.join(p, 'config.json'), 'utf8')) as { bos_token_id?: number; eos_token_id?: number };
+    const tokenizer = loadTokenizerJson(tokFile, path.join(p, 'tokenizer_config.json'), { bos: cfg.bos_token_id, eos: cfg.eos_token_id });
+    if (tokenizer.vocabSize > model.config.vocabSize) throw new UserError(`${tokFile}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${model.config.vocabSize}`);
+    return { model, tokenizer };
+  }
+  const model = loadCheckpoint(p);
+  const tokenizer = opts.tokenizer
+    ? await loadTokenizerFile(opts.tokenizer, model.config.vocabSize)
+    : loadTokenizer(resolveFile(undefined, DEFAULT_TOKENIZER, 'tokenizer'), model.config.vocabSize);
   return { model, tokenizer };
 }

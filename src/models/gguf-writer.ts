@@ -1,4 +1,6 @@
-// A minimal GGUF (version 3) writer: typed key/value metadata, then F32 tensors.
+// A minimal GGUF (version 3) writer: typed key/value metadata, then F32, F16, BF16 or
+// Q8_0 tensors. It writes the kit's test files and the llama.cpp baseline's exports;
+// reading goes through src/models/gguf.ts.
 //
 // File layout, little-endian throughout:
 //   "GGUF" u32 version=3, u64 tensor_count, u64 kv_count
@@ -13,11 +15,14 @@
 // of a few GB never needs a second in-memory copy.
 
 import fs from 'node:fs';
+import { type DType, byteSize, encodeTensor } from './dtypes.js';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
 export const GGUF_ALIGNMENT = 32;
 export const GGML_TYPE_F32 = 0;
+/** ggml_type ids of the element types the kit reads and writes. */
+export const GGML_TYPES: Record<DType, number> = { F32: 0, F16: 1, Q8_0: 8, BF16: 30 };
 
 export enum GgufType {
   UINT8 = 0,
@@ -42,6 +47,7 @@ export type GgufValue =
   | { type: GgufType.ARRAY; itemType: GgufType.FLOAT32 | GgufType.INT32; value: ArrayLike<number> };
 
 export const u32 = (value: number): GgufValue => ({ type: GgufType.UINT32, value });
+export const bool = (value: boolean): GgufValue => ({ type: GgufType.BOOL, value });
 export const f32 = (value: number): GgufValue => ({ type: GgufType.FLOAT32, value });
 export const str = (value: string): GgufValue => ({ type: GgufType.STRING, value });
 export const strings = (value: string[]): GgufValue => ({ type: GgufType.ARRAY, itemType: GgufType.STRING, value });
@@ -54,6 +60,8 @@ export interface GgufTensor {
   ne: number[];
   /** Produces the F32 data when it is written (lets callers build a transposed copy lazily). */
   data: () => Float32Array;
+  /** Element type stored in the file (the F32 data is encoded to it). Default F32. */
+  type?: DType;
 }
 
 /** Grows a byte buffer for the header part (metadata + tensor infos). */
@@ -153,10 +161,10 @@ export function writeGguf(file: string, metadata: [string, GgufValue][], tensors
     head.str(t.name);
     head.u32(t.ne.length);
     for (const n of t.ne) head.u64(n);
-    head.u32(GGML_TYPE_F32);
+    head.u32(GGML_TYPES[t.type ?? 'F32']);
     head.u64(offset);
     offsets.push(offset);
-    offset = alignUp(offset + t.ne.reduce((a, b) => a * b, 1) * 4, GGUF_ALIGNMENT);
+    offset = alignUp(offset + byteSize(t.type ?? 'F32', t.ne.reduce((a, b) => a * b, 1)), GGUF_ALIGNMENT);
   }
   const dataOffset = alignUp(head.length, GGUF_ALIGNMENT);
   const fd = fs.openSync(file, 'w');
@@ -172,7 +180,8 @@ export function writeGguf(file: string, metadata: [string, GgufValue][], tensors
       const data = t.data();
       const want = t.ne.reduce((a, b) => a * b, 1);
       if (data.length !== want) throw new Error(`gguf: tensor ${t.name} has ${data.length} values, shape needs ${want}`);
-      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const encoded = t.type && t.type !== 'F32' ? encodeTensor(t.type, data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       // writeSync may write less than asked for very large buffers; loop until done.
       for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30));
       pos += bytes.length;

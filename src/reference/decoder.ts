@@ -2,10 +2,20 @@
 // llama2.c's run.c `forward`. The same decoder runs Dense, TT, Griffin and TDA —
 // the FFN policy (src/reference/policies/) is the only thing that differs — and
 // runs on any backend, because every heavy step goes through `kernels`.
+//
+// Beyond llama2.c's LLaMA (the default of every optional field of ModelConfig), the
+// record describes the paper's other families (TDA paper, Section 5.1):
+//   Qwen2      q/k/v biases, rotate-half RoPE;
+//   Gemma      embedding × √dim, headDim ≠ dim/nHeads, GeGLU (the FFN kind);
+//   OPT        LayerNorm with bias, learned positions at pos + 2, biases everywhere,
+//              pre-LN (OPT-2.7B) or post-LN with project_in/out (OPT-350M).
+// The FFN block is Eq 17–19 in every case (src/reference/ffn.ts): only its input
+// (normed or not) and the policy's plan decide what it computes.
 
 import { referenceKernels } from './kernels.js';
 import type { AttentionShape, Kernels } from '../core/kernels.js';
-import { headSize, kvDim, type Model } from '../core/model.js';
+import { embedDim, headSize, kvDim, type Model, qDim } from '../core/model.js';
+import { layernorm, ropeHalves } from './math.js';
 import type { FfnPolicy } from './policies/types.js';
 
 /** Prompt tokens run the dense FFN and are shown to the policy; generated tokens follow its plan. */
@@ -24,17 +34,23 @@ export class FfnUsage {
   }
 }
 
+function addInPlace(x: Float32Array, b: Float32Array | null | undefined): void {
+  if (b) for (let i = 0; i < x.length; i++) x[i] += b[i];
+}
+
 export class Decoder {
   readonly keyCache: Float32Array[];
   readonly valueCache: Float32Array[];
   private readonly shape: AttentionShape;
   // Activation buffers, named as in run.c.
   private readonly x: Float32Array; // residual stream
-  private readonly xb: Float32Array; // normalised input of a block / attention output
+  private readonly xb: Float32Array; // normalised input of a block
   private readonly xb2: Float32Array; // output of a block before the residual add
   private readonly q: Float32Array;
   private readonly k: Float32Array;
   private readonly v: Float32Array;
+  private readonly att: Float32Array; // attention output, all heads (qDim)
+  private readonly e: Float32Array | null; // embedDim-wide buffer (project_in / project_out)
   private readonly a: Float32Array; // FFN activations, one per neuron (Eq 17)
   readonly logits: Float32Array;
 
@@ -47,46 +63,100 @@ export class Decoder {
     this.x = new Float32Array(c.dim);
     this.xb = new Float32Array(c.dim);
     this.xb2 = new Float32Array(c.dim);
-    this.q = new Float32Array(c.dim);
+    this.q = new Float32Array(qDim(c));
     this.k = new Float32Array(kv);
     this.v = new Float32Array(kv);
+    this.att = new Float32Array(qDim(c));
+    this.e = embedDim(c) !== c.dim ? new Float32Array(embedDim(c)) : null;
     this.a = new Float32Array(c.hiddenDim);
     this.logits = new Float32Array(c.vocabSize);
   }
 
+  /** out = norm(x) with the model's norm kind (RMSNorm, or LayerNorm with its bias). */
+  private norm(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array | null | undefined): void {
+    const c = this.model.config;
+    if (c.normKind === 'layernorm') {
+      const zero = bias ?? new Float32Array(weight.length);
+      (this.kernels.layernorm ?? layernorm)(out, x, weight, zero, c.normEps);
+    } else {
+      this.kernels.rmsnorm(out, x, weight, c.normEps);
+    }
+  }
+
+  private rope(vec: Float32Array, pos: number): void {
+    const c = this.model.config;
+    const style = c.ropeStyle ?? 'pairs';
+    if (style === 'none') return;
+    if (style === 'halves') (this.kernels.ropeHalves ?? ropeHalves)(vec, pos, this.shape.headSize, c.ropeTheta);
+    else this.kernels.rope(vec, pos, this.shape.headSize, c.ropeTheta);
+  }
+
+  /** x = the input of layer 0: scaled token embedding (lifted by project_in) plus learned position. */
+  private embed(token: number, pos: number): void {
+    const { x, e } = this;
+    const c = this.model.config;
+    const w = this.model.weights;
+    const width = embedDim(c);
+    const row = w.tokenEmbedding.subarray(token * width, (token + 1) * width);
+    if (w.projectIn && e) this.kernels.matvec(x, w.projectIn, row, c.dim, width);
+    else x.set(row);
+    const scale = c.embeddingScale ?? 1;
+    if (scale !== 1) for (let i = 0; i < c.dim; i++) x[i] *= scale;
+    if (w.positionEmbedding) {
+      const p = pos + (c.positionOffset ?? 0);
+      addInPlace(x, w.positionEmbedding.subarray(p * c.dim, (p + 1) * c.dim));
+    }
+  }
+
   /** Logits for `token` at `pos` (the returned buffer is reused by the next call). */
   forward(token: number, pos: number, phase: Phase, policy: FfnPolicy, usage?: FfnUsage): Float32Array {
-    const { model, kernels: K, x, xb, xb2, q, k, v } = this;
+    const { model, kernels: K, x, xb, xb2, q, k, v, att } = this;
     const c = model.config;
     const w = model.weights;
     if (!(token >= 0 && token < c.vocabSize)) throw new RangeError(`token ${token} outside vocabulary 0..${c.vocabSize - 1}`);
     if (!(pos >= 0 && pos < c.seqLen)) throw new RangeError(`position ${pos} outside context 0..${c.seqLen - 1}`);
     const kv = this.shape.kvDim;
-    x.set(w.tokenEmbedding.subarray(token * c.dim, (token + 1) * c.dim));
+    const qd = q.length;
+    const postNorm = c.normPlacement === 'post';
+    this.embed(token, pos);
 
     for (let l = 0; l < c.nLayers; l++) {
       const layer = w.layers[l];
-      // Attention block: x += Wo · attention(RoPE(Wq·xb), RoPE(Wk·xb), Wv·xb)
-      K.rmsnorm(xb, x, layer.rmsAtt, c.normEps);
-      K.matvec(q, layer.wq, xb, c.dim, c.dim);
+      // Attention block: x += Wo · attention(RoPE(Wq·xb + bq), RoPE(Wk·xb + bk), Wv·xb + bv) + bo,
+      // xb = norm(x) before the block (pre-LN), or x itself with the norm after the add (post-LN).
+      if (postNorm) xb.set(x);
+      else this.norm(xb, x, layer.rmsAtt, layer.attNormBias);
+      K.matvec(q, layer.wq, xb, qd, c.dim);
       K.matvec(k, layer.wk, xb, kv, c.dim);
       K.matvec(v, layer.wv, xb, kv, c.dim);
-      K.rope(q, pos, this.shape.headSize, c.ropeTheta);
-      K.rope(k, pos, this.shape.headSize, c.ropeTheta);
+      addInPlace(q, layer.bq);
+      addInPlace(k, layer.bk);
+      addInPlace(v, layer.bv);
+      this.rope(q, pos);
+      this.rope(k, pos);
       this.keyCache[l].set(k, pos * kv);
       this.valueCache[l].set(v, pos * kv);
-      K.attention(xb, q, this.keyCache[l], this.valueCache[l], pos, this.shape);
-      K.matvec(xb2, layer.wo, xb, c.dim, c.dim);
+      K.attention(att, q, this.keyCache[l], this.valueCache[l], pos, this.shape);
+      K.matvec(xb2, layer.wo, att, c.dim, qd);
+      addInPlace(xb2, layer.bo);
       for (let i = 0; i < c.dim; i++) x[i] += xb2[i];
+      if (postNorm) this.norm(x, x, layer.rmsAtt, layer.attNormBias);
 
-      // FFN block: x += FFN(rmsnorm(x)), computed as the policy says.
-      K.rmsnorm(xb, x, layer.rmsFfn, c.normEps);
+      // FFN block: x += FFN(norm(x)) (pre-LN) or x = norm(x + FFN(x)) (post-LN), computed as the policy says.
+      if (postNorm) xb.set(x);
+      else this.norm(xb, x, layer.rmsFfn, layer.ffnNormBias);
       this.ffn(l, phase, policy, usage);
       for (let i = 0; i < c.dim; i++) x[i] += xb2[i];
+      if (postNorm) this.norm(x, x, layer.rmsFfn, layer.ffnNormBias);
     }
 
-    K.rmsnorm(x, x, w.rmsFinal, c.normEps);
-    K.matvec(this.logits, w.classifier, x, c.vocabSize, c.dim);
+    if (w.hasFinalNorm !== false) this.norm(x, x, w.rmsFinal, w.finalNormBias);
+    if (w.projectOut && this.e) {
+      K.matvec(this.e, w.projectOut, x, this.e.length, c.dim);
+      K.matvec(this.logits, w.classifier, this.e, c.vocabSize, this.e.length);
+    } else {
+      K.matvec(this.logits, w.classifier, x, c.vocabSize, c.dim);
+    }
     if (usage && phase === 'generate') usage.tokens++;
     return this.logits;
   }

@@ -25,6 +25,17 @@ export function rmsnorm(out: Float32Array, x: Float32Array, weight: Float32Array
   for (let i = 0; i < x.length; i++) out[i] = weight[i] * (scale * x[i]);
 }
 
+/** LayerNorm with bias (OPT): out = weight ⊙ (x − mean) / sqrt(var + eps) + bias, var the biased variance. */
+export function layernorm(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array, eps: number): void {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i];
+  const mean = sum / x.length;
+  let sumSq = 0;
+  for (let i = 0; i < x.length; i++) sumSq += (x[i] - mean) * (x[i] - mean);
+  const scale = 1 / Math.sqrt(sumSq / x.length + eps);
+  for (let i = 0; i < x.length; i++) out[i] = weight[i] * ((x[i] - mean) * scale) + bias[i];
+}
+
 /** Numerically stable softmax in place over the first `n` entries. */
 export function softmax(x: Float32Array, n: number = x.length): void {
   let max = -Infinity;
@@ -54,6 +65,26 @@ export function rope(vec: Float32Array, pos: number, headSize: number, theta: nu
     const v1 = vec[i + 1];
     vec[i] = v0 * cos - v1 * sin;
     vec[i + 1] = v0 * sin + v1 * cos;
+  }
+}
+
+/**
+ * Rotary position embedding, rotate-half convention (Hugging Face transformers'
+ * `rotate_half`, llama.cpp's NeoX mode): inside each head, lane j pairs with lane
+ * j + headSize/2 and the pair is rotated by pos · theta^(-2j / headSize).
+ */
+export function ropeHalves(vec: Float32Array, pos: number, headSize: number, theta: number): void {
+  const half = headSize / 2;
+  for (let h = 0; h < vec.length; h += headSize) {
+    for (let j = 0; j < half; j++) {
+      const angle = pos / Math.pow(theta, (2 * j) / headSize);
+      const cos = Math.cos(angle);
+      const sin = Math.sin(angle);
+      const v0 = vec[h + j];
+      const v1 = vec[h + j + half];
+      vec[h + j] = v0 * cos - v1 * sin;
+      vec[h + j + half] = v0 * sin + v1 * cos;
+    }
   }
 }
 

@@ -33,7 +33,7 @@ export function calibrateCommand(program: Command): void {
     if (o.promptLength >= o.length) throw new UserError('--prompt-length must be shorter than --length');
     if (o.density === 0) throw new UserError('--density 0 keeps no neuron: give a density in (0, 1]');
     checkWritable(o.out, 'thresholds file');
-    const { model, tokenizer } = loadModelFiles(o);
+    const { model, tokenizer } = await loadModelFiles(o);
     let set: CalibrationSet;
     if (o.text) {
       let text: string;

@@ -1,0 +1,140 @@
+// One decoder model from named tensors, for every format that stores the weights by
+// name (GGUF, Hugging Face safetensors). Each format says what its tensors are called
+// (a TensorNames record) and how to fetch one (a TensorSource); the layout rules of
+// the kit (src/core/model.ts) are applied here once: out × in row-major matrices,
+// the down projection stored transposed (one row per neuron), biases optional.
+
+import { UserError } from '../errors.js';
+import { embedDim, kvDim, type LayerWeights, type Model, type ModelConfig, type ModelWeights, qDim, isGated } from '../core/model.js';
+
+/** Fetches one tensor as float32, checked against `shape` ([rows, cols] of the row-major matrix, or [n]). */
+export interface TensorSource {
+  /** The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise. */
+  get(name: string, shape: number[], optional?: boolean): Float32Array | null;
+  /** Names of all tensors in the source (to report unused or missing ones). */
+  has(name: string): boolean;
+}
+
+/** Where each weight lives; `{l}` stands for the layer index. Absent entries: the model has no such tensor. */
+export interface TensorNames {
+  embed: string;
+  positions?: string;
+  projectIn?: string;
+  projectOut?: string;
+  attNorm: string;
+  attNormBias?: string;
+  wq: string;
+  wk: string;
+  wv: string;
+  wo: string;
+  bq?: string;
+  bk?: string;
+  bv?: string;
+  bo?: string;
+  ffnNorm: string;
+  ffnNormBias?: string;
+  gate?: string;
+  up: string;
+  down: string;
+  upBias?: string;
+  downBias?: string;
+  finalNorm?: string;
+  finalNormBias?: string;
+  /** Classifier; when absent from the file, the token embedding is used (tied). */
+  output?: string;
+}
+
+export interface AssembleOptions {
+  /** Maps a norm weight as stored to the weight the model multiplies by (HF Gemma stores w − 1). */
+  normWeight?: (w: Float32Array) => Float32Array;
+  /** Number of learned position rows (OPT: max_position_embeddings + 2). */
+  positionRows?: number;
+  /** Tensors the model must have even if the names record is optional about them. */
+  requireBiases?: boolean;
+}
+
+const at = (template: string, l: number) => template.replace('{l}', String(l));
+
+/** rows × cols row-major → cols × rows: W_down's column i becomes downT's row i. */
+export function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  const B = 64;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const r1 = Math.min(r0 + B, rows);
+      const c1 = Math.min(c0 + B, cols);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) t[c * rows + r] = m[r * cols + c];
+    }
+  }
+  return t;
+}
+
+/** Checks every value is finite; a NaN weight would otherwise surface as NaN logits much later. */
+export function checkFinite(t: Float32Array, what: string): Float32Array {
+  for (let i = 0; i < t.length; i++) {
+    if (!Number.isFinite(t[i])) throw new UserError(`${what} has a non-finite value (${t[i]}) at index ${i}`);
+  }
+  return t;
+}
+
+export function assembleModel(
+  config: ModelConfig,
+  names: TensorNames,
+  src: TensorSource,
+  meta: { fingerprint: string; source: string },
+  opts: AssembleOptions = {},
+): Model {
+  const c = config;
+  const qd = qDim(c);
+  const kv = kvDim(c);
+  const ed = embedDim(c);
+  const need = (name: string, shape: number[]) => src.get(name, shape)!;
+  const maybe = (name: string | undefined, shape: number[]) => (name ? src.get(name, shape, true) : null);
+  const norm = (w: Float32Array) => (opts.normWeight ? opts.normWeight(w) : w);
+
+  const tokenEmbedding = need(names.embed, [c.vocabSize, ed]);
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < c.nLayers; l++) {
+    const n = (t: string) => at(t, l);
+    const opt = (t: string | undefined, shape: number[]) => (t ? maybe(n(t), shape) : null);
+    const down = need(n(names.down), [c.dim, c.hiddenDim]);
+    layers.push({
+      rmsAtt: norm(need(n(names.attNorm), [c.dim])),
+      attNormBias: opt(names.attNormBias, [c.dim]),
+      wq: need(n(names.wq), [qd, c.dim]),
+      wk: need(n(names.wk), [kv, c.dim]),
+      wv: need(n(names.wv), [kv, c.dim]),
+      wo: need(n(names.wo), [c.dim, qd]),
+      bq: opt(names.bq, [qd]),
+      bk: opt(names.bk, [kv]),
+      bv: opt(names.bv, [kv]),
+      bo: opt(names.bo, [c.dim]),
+      rmsFfn: norm(need(n(names.ffnNorm), [c.dim])),
+      ffnNormBias: opt(names.ffnNormBias, [c.dim]),
+      ffn: {
+        gate: isGated(c.ffnKind) ? need(n(names.gate!), [c.hiddenDim, c.dim]) : null,
+        up: need(n(names.up), [c.hiddenDim, c.dim]),
+        downT: transpose(down, c.dim, c.hiddenDim),
+        upBias: opt(names.upBias, [c.hiddenDim]),
+        downBias: opt(names.downBias, [c.dim]),
+      },
+    });
+  }
+  const weights: ModelWeights = {
+    tokenEmbedding,
+    layers,
+    rmsFinal: names.finalNorm ? norm(need(names.finalNorm, [c.dim])) : new Float32Array(c.dim).fill(1),
+    hasFinalNorm: names.finalNorm !== undefined,
+    finalNormBias: maybe(names.finalNormBias, [c.dim]),
+    classifier: (names.output && src.has(names.output) ? need(names.output, [c.vocabSize, ed]) : null) ?? tokenEmbedding,
+    positionEmbedding: names.positions ? need(names.positions, [opts.positionRows ?? c.seqLen, c.dim]) : null,
+    projectIn: names.projectIn ? need(names.projectIn, [c.dim, ed]) : null,
+    projectOut: names.projectOut ? need(names.projectOut, [ed, c.dim]) : null,
+  };
+  return { config, weights, ...meta };
+}
+
+/** One-line description of a shape for errors: [rows, cols] → "rows × cols". */
+export function shapeText(shape: readonly number[]): string {
+  return shape.join(' × ');
+}

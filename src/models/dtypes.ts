@@ -1,0 +1,138 @@
+// Tensor element types shared by the GGUF and safetensors loaders, decoded to the
+// reference's float32 on load (exactly: F16 and BF16 widen without rounding; a Q8_0
+// block is its float16 scale d times each int8 q, d·q computed in float32 as ggml's
+// dequantize_row_q8_0 does). The encoders exist to write test files.
+
+/** float16 bits → float32 value (exact). */
+export function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** bfloat16 bits → float32 value (exact: the high half of the float32 bits). */
+export function bf16ToF32(b: number): number {
+  u32Scratch[0] = (b & 0xffff) << 16;
+  return f32Scratch[0];
+}
+
+/** float32 → float16 bits, round to nearest even (as numpy / torch convert). */
+export function f32ToF16(x: number): number {
+  f32Scratch[0] = x;
+  const bits = u32Scratch[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let m = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    if (rest > half || (rest === half && m & 1)) m++;
+    return sign | m;
+  }
+  let m = mant >>> 13;
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
+    m++;
+    if (m === 0x400) {
+      m = 0;
+      e++;
+      if (e >= 31) return sign | 0x7c00;
+    }
+  }
+  return sign | (e << 10) | m;
+}
+
+/** float32 → bfloat16 bits, round to nearest even (torch's conversion). */
+export function f32ToBf16(x: number): number {
+  f32Scratch[0] = x;
+  const bits = u32Scratch[0];
+  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) | 0x40) & 0xffff;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Element types the loaders understand. Q8_0 exists in GGUF only. */
+export type DType = 'F32' | 'F16' | 'BF16' | 'Q8_0';
+
+export const Q8_0_BLOCK = 32;
+const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
+
+/** Bytes holding `n` elements of `type` (n a multiple of 32 for Q8_0). */
+export function byteSize(type: DType, n: number): number {
+  switch (type) {
+    case 'F32': return 4 * n;
+    case 'F16': case 'BF16': return 2 * n;
+    case 'Q8_0': return (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
+  }
+}
+
+/** Decodes `n` elements of `type` from `bytes` (little-endian) into float32. */
+export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  switch (type) {
+    case 'F32':
+      new Uint8Array(out.buffer).set(bytes.subarray(0, 4 * n));
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+      break;
+    case 'BF16':
+      for (let i = 0; i < n; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true));
+      break;
+    case 'Q8_0':
+      for (let b = 0; b < n / Q8_0_BLOCK; b++) {
+        const base = b * Q8_0_BLOCK_BYTES;
+        const d = Math.fround(f16ToF32(view.getUint16(base, true)));
+        for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = d * view.getInt8(base + 2 + j);
+      }
+      break;
+  }
+  return out;
+}
+
+/** Encodes float32 values as `type` (for writing test files; Q8_0 as ggml's quantize_row_q8_0_ref). */
+export function encodeTensor(type: DType, data: Float32Array): Uint8Array {
+  const n = data.length;
+  const bytes = new Uint8Array(byteSize(type, n));
+  const view = new DataView(bytes.buffer);
+  switch (type) {
+    case 'F32':
+      bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) view.setUint16(2 * i, f32ToF16(data[i]), true);
+      break;
+    case 'BF16':
+      for (let i = 0; i < n; i++) view.setUint16(2 * i, f32ToBf16(data[i]), true);
+      break;
+    case 'Q8_0':
+      if (n % Q8_0_BLOCK !== 0) throw new Error(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, not ${n}`);
+      for (let b = 0; b < n / Q8_0_BLOCK; b++) {
+        let amax = 0;
+        for (let j = 0; j < Q8_0_BLOCK; j++) amax = Math.max(amax, Math.abs(data[b * Q8_0_BLOCK + j]));
+        const d = Math.fround(amax / 127);
+        const id = d ? Math.fround(1 / d) : 0;
+        const base = b * Q8_0_BLOCK_BYTES;
+        view.setUint16(base, f32ToF16(d), true);
+        for (let j = 0; j < Q8_0_BLOCK; j++) {
+          const v = Math.fround(data[b * Q8_0_BLOCK + j] * id);
+          view.setInt8(base + 2 + j, Math.sign(v) * Math.round(Math.abs(v))); // roundf: half away from zero
+        }
+      }
+      break;
+  }
+  return bytes;
+}
