@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import { compareLogits } from '../../reference/compare.js';
 import { generate, generatedText } from '../../reference/generate.js';
 import { densePolicy } from '../../reference/policies/dense.js';
+import { UserError } from '../../errors.js';
 import { percent } from '../format.js';
+import { readPromptsFile } from '../text-prompts.js';
 import { addBackendOptions, addMethodOptions, addModelOptions, integer, setUpMethodRun } from '../options.js';
 
 export const DEFAULT_PROMPTS = ['Once upon a time', 'Tom and his dog went to the beach', 'The little bird was sad because', 'Lily wanted to'];
@@ -17,14 +19,17 @@ export function compareCommand(program: Command): void {
     .description('compare a method with Dense: top-1 agreement, mean KL(dense‖method), texts side by side')
     .requiredOption('--method <name>', 'tt | griffin | tda (or dense, as a sanity check)')
     .option('--prompt <text...>', 'prompts (default: four TinyStories openings)')
+    .option('--text <file>', 'prompts from a file: one per line, or paragraphs separated by blank lines')
     .option('--steps <n>', 'forward passes per prompt, prompt included', integer('--steps', 1), 128)
     .option('--json', 'print JSON');
   addModelOptions(cmd);
   addMethodOptions(cmd);
   addBackendOptions(cmd);
   cmd.action(async (o) => {
+    if (o.prompt && o.text) throw new UserError('give --prompt or --text, not both');
+    const prompts: string[] = o.text ? readPromptsFile(o.text) : (o.prompt ?? DEFAULT_PROMPTS);
     const { model, tokenizer, backend, method, makePolicy } = await setUpMethodRun(o);
-    const rows = (o.prompt ?? DEFAULT_PROMPTS).map((prompt: string) => {
+    const rows = prompts.map((prompt: string) => {
       const promptTokens = tokenizer.encode(prompt);
       const steps = Math.max(o.steps, promptTokens.length);
       const kernels = backend.kernels;
