@@ -49,8 +49,6 @@ export interface AssembleOptions {
   normWeight?: (w: Float32Array) => Float32Array;
   /** Number of learned position rows (OPT: max_position_embeddings + 2). */
   positionRows?: number;
-  /** Tensors the model must have even if the names record is optional about them. */
-  requireBiases?: boolean;
 }
 
 const at = (template: string, l: number) => template.replace('{l}', String(l));

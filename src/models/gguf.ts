@@ -173,6 +173,10 @@ function ggufConfig(h: GgufHeader, file: string): { config: ModelConfig; arch: A
   if (valueLength !== headDim) throw new UserError(`${file}: metadata ${key('attention.value_length')}=${valueLength} differs from key_length ${headDim}, not supported`);
   const ropeDims = int('rope.dimension_count', LIMITS.headDim, headDim);
   if (ropeDims !== headDim) throw new UserError(`${file}: metadata ${key('rope.dimension_count')}=${ropeDims}: partial RoPE (≠ head width ${headDim}) is not supported`);
+  const scaling = m.get(key('rope.scaling.type'));
+  if ((scaling !== undefined && scaling !== 'none') || h.tensors.some((t) => t.name === 'rope_freqs.weight')) {
+    throw new UserError(`${file}: RoPE scaling (${scaling !== undefined ? `${key('rope.scaling.type')}=${String(scaling)}` : 'rope_freqs.weight'}) is not supported`);
+  }
   const embd = h.tensors.find((t) => t.name === NAMES.embed);
   if (!embd) throw new UserError(`${file}: missing tensor ${NAMES.embed}`);
   const vocabSize = embd.ne[1];
