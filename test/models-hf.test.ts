@@ -72,6 +72,12 @@ describe('Hugging Face folder of stories260K (q/k permuted as Meta→HF conversi
     }
   }, 60_000);
 
+  it('model_type mistral reads the same folder as the same model', () => {
+    const asLlama = loadHfFolder(storiesFolder());
+    const asMistral = loadHfFolder(folder({ ...llamaFamilyConfig(halves, 'llama'), model_type: 'mistral', sliding_window: 4096 }, llamaFamilyTensors(halves, 'llama')));
+    expectSameLogits(asLlama, asMistral, tok.encode('Lily wanted to'), 12);
+  });
+
   it('sharded (index + 3 shards) and BF16 folders hold exactly what was written; config.json inside works as the path', () => {
     const sharded = loadHfFolder(storiesFolder({ shards: 3 }));
     expect(sharded.weights.layers[4].wk).toEqual(halves.weights.layers[4].wk);
