@@ -7,6 +7,9 @@
 import { UserError } from '../errors.js';
 import { embedDim, kvDim, type LayerWeights, type Model, type ModelConfig, type ModelWeights, qDim, isGated } from '../core/model.js';
 
+/** Called as tensors are read: bytes of tensor data read so far, of about `total`. */
+export type LoadProgress = (done: number, total: number) => void;
+
 /** Fetches one tensor as float32, checked against `shape` ([rows, cols] of the row-major matrix, or [n]). */
 export interface TensorSource {
   /** The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise. */

@@ -8,8 +8,7 @@ import { type CalibrationSet, calibrate, sampledCalibrationSet, textCalibrationS
 import { DEFAULT_CETT } from '../../reference/methods.js';
 import { thresholdsArtefact } from '../../reference/thresholds.js';
 import { percent } from '../format.js';
-import { loadModelFiles } from '../../models/discovery.js';
-import { addModelOptions, integer, number } from '../options.js';
+import { addModelOptions, integer, loadModelForCommand, number } from '../options.js';
 
 export function calibrateCommand(program: Command): void {
   const cmd = program
@@ -29,7 +28,7 @@ export function calibrateCommand(program: Command): void {
     if (o.method !== 'tt' && o.method !== 'tda') throw new UserError(`calibrate takes --method tt or tda, not "${o.method}"`);
     if (o.cett !== undefined && o.density !== undefined) throw new UserError('give --cett or --density, not both');
     if (o.promptLength >= o.length) throw new UserError('--prompt-length must be shorter than --length');
-    const { model, tokenizer } = await loadModelFiles(o);
+    const { model, tokenizer } = await loadModelForCommand(o);
     let set: CalibrationSet;
     if (o.text) {
       let text: string;
