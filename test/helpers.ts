@@ -14,7 +14,7 @@ export const SHARED = path.resolve(ROOT, '../shared');
 export const MODEL_DIR = process.env.TDA_MODEL_DIR ?? path.join(SHARED, 'models');
 export const MODEL_FILE = path.join(MODEL_DIR, 'stories260K.bin');
 export const TOKENIZER_FILE = path.join(MODEL_DIR, 'tok512.bin');
-export const GOLDEN_FILE = path.join(SHARED, 'golden/stories260K-greedy.json');
+export const GOLDEN_FILE = process.env.TDA_GOLDEN ?? path.join(SHARED, 'golden/stories260K-greedy.json');
 
 export interface GoldenCase {
   prompt: string;

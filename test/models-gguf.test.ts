@@ -113,6 +113,11 @@ describe('llama.cpp as a second oracle: greedy tokens on the same GGUF file', ()
     }, 30_000);
   }
   const synthPrompt = [1, 300 - 7, 17 + 259, 5 + 259, 100];
+  it('synthetic weights as llama with LLaMA-3\'s rope theta 500000', async () => {
+    const b = syntheticBase(13);
+    const m = { ...b, config: { ...b.config, ropeTheta: 500000 } };
+    await expectSameTokensAsLlamaCpp(m, write(m, syntheticVocab(300), 'theta', 'llama', 'F32'), synthPrompt, 40);
+  }, 30_000);
   for (const [arch, headDim] of [['llama', undefined], ['qwen2', undefined], ['gemma', 16]] as [Arch, number | undefined][]) {
     it(`synthetic weights as ${arch}${headDim ? ` (head width ${headDim} ≠ dim / heads)` : ''}`, async () => {
       const m = asArchitecture(syntheticBase(11, headDim), arch, 3);

@@ -72,8 +72,20 @@ describe('Hugging Face folder of stories260K (q/k permuted as Meta→HF conversi
     }
   }, 60_000);
 
-  it('sharded (index + 3 shards) and BF16 folders hold exactly what was written; config.json inside works as the path', () => {
-    const sharded = loadHfFolder(storiesFolder({ shards: 3 }));
+  it('model_type mistral reads the same folder as the same model', () => {
+    const asLlama = loadHfFolder(storiesFolder());
+    const asMistral = loadHfFolder(folder({ ...llamaFamilyConfig(halves, 'llama'), model_type: 'mistral', sliding_window: 4096 }, llamaFamilyTensors(halves, 'llama')));
+    expectSameLogits(asLlama, asMistral, tok.encode('Lily wanted to'), 12);
+  });
+
+  it('sharded (index + 3 shards) and BF16 folders hold exactly what was written; config.json or a shard works as the path', async () => {
+    const shardedDir = storiesFolder({ shards: 3 });
+    const sharded = loadHfFolder(shardedDir);
+    for (const p of [path.join(shardedDir, 'config.json'), path.join(shardedDir, 'model-00002-of-00003.safetensors')]) {
+      const viaFile = await loadModelFiles({ model: p, tokenizer: tokFile });
+      expect(viaFile.model.fingerprint).toBe(sharded.fingerprint);
+      expect(viaFile.model.source).toBe(shardedDir);
+    }
     expect(sharded.weights.layers[4].wk).toEqual(halves.weights.layers[4].wk);
     expect(sharded.weights.layers[2].ffn.downT).toEqual(base.weights.layers[2].ffn.downT);
     const bf = loadHfFolder(storiesFolder({ dtype: 'BF16' }));

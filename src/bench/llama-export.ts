@@ -21,6 +21,7 @@ import type { SentencePieceTokenizer } from '../models/tokenizer.js';
 import { type GgufVocab, writeModelGguf } from '../models/gguf-export.js';
 
 export type { GgufVocab } from '../models/gguf-export.js';
+export { syntheticVocab } from '../models/gguf-export.js';
 export { transpose } from '../models/assemble.js';
 
 /** llama.cpp token types (llama_token_type). */
@@ -51,27 +52,6 @@ export function vocabFromTokenizer(tok: SentencePieceTokenizer): GgufVocab {
     }
   }
   return { tokens, scores: Float32Array.from(tok.scores), types };
-}
-
-/** A placeholder vocabulary for synthetic models: specials, the 256 byte tokens, then "t<id>". */
-export function syntheticVocab(n: number): GgufVocab {
-  const tokens: string[] = [];
-  const types = new Int32Array(n);
-  const scores = new Float32Array(n);
-  for (let id = 0; id < n; id++) {
-    if (id < 3) {
-      tokens.push(['<unk>', '<s>', '</s>'][id]);
-      types[id] = id === 0 ? TOKEN_UNKNOWN : TOKEN_CONTROL;
-    } else if (id < 259) {
-      tokens.push(`<0x${(id - 3).toString(16).toUpperCase().padStart(2, '0')}>`);
-      types[id] = TOKEN_BYTE;
-    } else {
-      tokens.push(`\u2581t${id}`);
-      types[id] = TOKEN_NORMAL;
-      scores[id] = -id;
-    }
-  }
-  return { tokens, scores, types };
 }
 
 /** llama2.c layout → GGUF `llama` F32 (src/models/gguf-export.ts), the llama.cpp baseline's file. */

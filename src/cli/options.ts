@@ -6,7 +6,8 @@ import '../backends/all.js';
 import { BackendUnavailableError, loadBackend, loadBackendModule } from '../backends/registry.js';
 import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
-import { loadModelFiles } from '../models/discovery.js';
+import cliProgress from 'cli-progress';
+import { loadModelFiles, modelBytes } from '../models/discovery.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
@@ -60,9 +61,33 @@ export async function chooseBackend(opts: { backend?: string; backendModule?: st
   }
 }
 
+/** Models above this size say how much memory they will take and show a load progress bar on stderr. */
+const LARGE_MODEL_BYTES = 256 * 2 ** 20;
+
+/**
+ * loadModelFiles for the commands: a large model first gets an estimate (its size on
+ * disk and as float32 in memory), then a progress bar while its tensors are read.
+ */
+export async function loadModelForCommand(o: { model?: string; tokenizer?: string }) {
+  const bytes = o.model ? modelBytes(o.model) : 0;
+  if (bytes < LARGE_MODEL_BYTES) return loadModelFiles(o);
+  const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
+  process.stderr.write(`tda: loading ${o.model}: ${gb(bytes)} on disk, up to ${gb(bytes * 4)} as float32 (${gb(bytes * 2)} for an F16/BF16 file)\n`);
+  const bar = new cliProgress.SingleBar(
+    { format: 'loading {bar} {percentage}% of tensor data', stream: process.stderr, noTTYOutput: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(100, 0);
+  try {
+    return await loadModelFiles({ ...o, onProgress: (done, total) => bar.update(Math.min(100, Math.round((100 * done) / Math.max(total, 1)))) });
+  } finally {
+    bar.stop();
+  }
+}
+
 /** Model, tokenizer and backend from the shared options of generate/compare. */
 export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string }) {
-  const { model, tokenizer } = await loadModelFiles(o);
+  const { model, tokenizer } = await loadModelForCommand(o);
   const backend = await chooseBackend(o);
   return { model, tokenizer, backend };
 }

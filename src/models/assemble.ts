@@ -7,6 +7,9 @@
 import { UserError } from '../errors.js';
 import { embedDim, kvDim, type LayerWeights, type Model, type ModelConfig, type ModelWeights, qDim, isGated } from '../core/model.js';
 
+/** Called as tensors are read: bytes of tensor data read so far, of about `total`. */
+export type LoadProgress = (done: number, total: number) => void;
+
 /** Fetches one tensor as float32, checked against `shape` ([rows, cols] of the row-major matrix, or [n]). */
 export interface TensorSource {
   /** The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise. */
@@ -49,8 +52,6 @@ export interface AssembleOptions {
   normWeight?: (w: Float32Array) => Float32Array;
   /** Number of learned position rows (OPT: max_position_embeddings + 2). */
   positionRows?: number;
-  /** Tensors the model must have even if the names record is optional about them. */
-  requireBiases?: boolean;
 }
 
 const at = (template: string, l: number) => template.replace('{l}', String(l));

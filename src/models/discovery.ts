@@ -11,6 +11,7 @@ import type { Model } from '../core/model.js';
 import { loadGguf, readGgufHeader, ggufTokenizer } from './gguf.js';
 import { isHfFolder, loadHfFolder } from './hf-folder.js';
 import { loadTokenizerJson } from './hf-tokenizer.js';
+import type { LoadProgress } from './assemble.js';
 import { type Tokenizer, loadTokenizer } from './tokenizer.js';
 
 export const DEFAULT_MODEL = 'stories260K.bin';
@@ -56,6 +57,19 @@ function resolveFile(given: string | undefined, fileName: string, what: string):
 export interface ModelFileOptions {
   model?: string;
   tokenizer?: string;
+  /** Told as GGUF / safetensors tensor data is read (bytes done, of about total). */
+  onProgress?: LoadProgress;
+}
+
+/** Bytes of tensor data of a model path (a file, or a folder's safetensors files), for size estimates. */
+export function modelBytes(p: string): number {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isDirectory()) return st.size;
+    return fs.readdirSync(p).filter((f) => f.endsWith('.safetensors')).reduce((s, f) => s + fs.statSync(path.join(p, f)).size, 0);
+  } catch {
+    return 0;
+  }
 }
 
 export type ModelFormat = 'llama2c' | 'gguf' | 'hf-folder' | 'tokenizer-json';
@@ -116,11 +130,11 @@ export async function loadModelFiles(opts: ModelFileOptions): Promise<{ model: M
   const { format, path: p } = detectFormat(modelPath);
   if (format === 'tokenizer-json') throw new UserError(`${modelPath}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
   if (format === 'gguf') {
-    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer });
+    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer, onProgress: opts.onProgress });
     return { model, tokenizer: tokenizer ?? (await loadTokenizerFile(opts.tokenizer!, model.config.vocabSize)) };
   }
   if (format === 'hf-folder') {
-    const model = loadHfFolder(p);
+    const model = loadHfFolder(p, { onProgress: opts.onProgress });
     if (opts.tokenizer) return { model, tokenizer: await loadTokenizerFile(opts.tokenizer, model.config.vocabSize) };
     const tokFile = path.join(p, 'tokenizer.json');
     if (!fs.existsSync(tokFile)) throw new UserError(`${p}: has no tokenizer.json: pass --tokenizer FILE`);

@@ -78,6 +78,22 @@ export function byteSize(type: DType, n: number): number {
   }
 }
 
+let f16Table: Float32Array | null = null;
+/** All 65536 float16 values as float32: decoding a multi-GB F16 file is then one lookup per value. */
+function f16Values(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16ToF32(h);
+  }
+  return f16Table;
+}
+
+/** The 16-bit words of `bytes` (a view when aligned, else a copy); the host is little-endian, as the files. */
+function words(bytes: Uint8Array, n: number): Uint16Array {
+  if (bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+  return new Uint16Array(Uint8Array.from(bytes.subarray(0, 2 * n)).buffer);
+}
+
 /** Decodes `n` elements of `type` from `bytes` (little-endian) into float32. */
 export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -86,12 +102,19 @@ export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32
     case 'F32':
       new Uint8Array(out.buffer).set(bytes.subarray(0, 4 * n));
       break;
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+    case 'F16': {
+      const table = f16Values();
+      const w = words(bytes, n);
+      for (let i = 0; i < n; i++) out[i] = table[w[i]];
       break;
-    case 'BF16':
-      for (let i = 0; i < n; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true));
+    }
+    case 'BF16': {
+      // bfloat16 is the high half of the float32 bits.
+      const w = words(bytes, n);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = w[i] << 16;
       break;
+    }
     case 'Q8_0':
       for (let b = 0; b < n / Q8_0_BLOCK; b++) {
         const base = b * Q8_0_BLOCK_BYTES;

@@ -20,6 +20,33 @@ export interface GgufVocab {
   bpe?: { merges: string[]; pre: string; bos: number; eos: number };
 }
 
+/** llama.cpp token types (llama_token_type). */
+const TOKEN_NORMAL = 1;
+const TOKEN_UNKNOWN = 2;
+const TOKEN_CONTROL = 3;
+const TOKEN_BYTE = 6;
+
+/** A placeholder vocabulary for synthetic models: specials, the 256 byte tokens, then "t<id>". */
+export function syntheticVocab(n: number): GgufVocab {
+  const tokens: string[] = [];
+  const types = new Int32Array(n);
+  const scores = new Float32Array(n);
+  for (let id = 0; id < n; id++) {
+    if (id < 3) {
+      tokens.push(['<unk>', '<s>', '</s>'][id]);
+      types[id] = id === 0 ? TOKEN_UNKNOWN : TOKEN_CONTROL;
+    } else if (id < 259) {
+      tokens.push(`<0x${(id - 3).toString(16).toUpperCase().padStart(2, '0')}>`);
+      types[id] = TOKEN_BYTE;
+    } else {
+      tokens.push(`\u2581t${id}`);
+      types[id] = TOKEN_NORMAL;
+      scores[id] = -id;
+    }
+  }
+  return { tokens, scores, types };
+}
+
 export type GgufArchitecture = 'llama' | 'qwen2' | 'gemma';
 
 /** llama.cpp's general.file_type (llama_ftype) for an all-`type` file. */

@@ -62,6 +62,8 @@ export interface GgufTensor {
   data: () => Float32Array;
   /** Element type stored in the file (the F32 data is encoded to it). Default F32. */
   type?: DType;
+  /** Already-encoded bytes of `type`, used instead of `data` (lets huge synthetic files skip float32). */
+  raw?: () => Uint8Array;
 }
 
 /** Grows a byte buffer for the header part (metadata + tensor infos). */
@@ -177,10 +179,16 @@ export function writeGguf(file: string, metadata: [string, GgufValue][], tensors
     };
     tensors.forEach((t, i) => {
       pad(dataOffset + offsets[i]);
-      const data = t.data();
       const want = t.ne.reduce((a, b) => a * b, 1);
-      if (data.length !== want) throw new Error(`gguf: tensor ${t.name} has ${data.length} values, shape needs ${want}`);
-      const encoded = t.type && t.type !== 'F32' ? encodeTensor(t.type, data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let encoded: Uint8Array;
+      if (t.raw) {
+        encoded = t.raw();
+        if (encoded.length !== byteSize(t.type ?? 'F32', want)) throw new Error(`gguf: tensor ${t.name} has ${encoded.length} bytes, shape needs ${byteSize(t.type ?? 'F32', want)}`);
+      } else {
+        const data = t.data();
+        if (data.length !== want) throw new Error(`gguf: tensor ${t.name} has ${data.length} values, shape needs ${want}`);
+        encoded = t.type && t.type !== 'F32' ? encodeTensor(t.type, data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      }
       const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       // writeSync may write less than asked for very large buffers; loop until done.
       for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30));

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { UserError, describeError } from '../errors.js';
 import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
-import { assembleModel, checkFinite, shapeText, type TensorNames, type TensorSource } from './assemble.js';
+import { assembleModel, checkFinite, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
 import { type DType, Q8_0_BLOCK, byteSize, decodeTensor } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
 import { byteLevelBpeTokenizer } from './hf-tokenizer.js';
@@ -73,7 +73,8 @@ const TYPE_NAMES = new Map<number, DType>(Object.entries(GGML_TYPES).map(([k, v]
 /** Reads named tensors out of a GGUF file, checking type, shape and extent against the file. */
 class GgufTensors implements TensorSource {
   private readonly byName: Map<string, GgufTensorInfo>;
-  constructor(private readonly file: string, private readonly fd: number, private readonly h: GgufHeader) {
+  private bytesRead = 0;
+  constructor(private readonly file: string, private readonly fd: number, private readonly h: GgufHeader, private readonly onProgress?: LoadProgress) {
     this.byName = new Map(h.tensors.map((t) => [t.name, t]));
   }
 
@@ -103,7 +104,10 @@ class GgufTensors implements TensorSource {
     }
     const buf = Buffer.allocUnsafe(bytes);
     fs.readSync(this.fd, buf, 0, bytes, start);
-    return checkFinite(decodeTensor(type, buf, n), where);
+    const values = checkFinite(decodeTensor(type, buf, n), where);
+    this.bytesRead += bytes;
+    this.onProgress?.(this.bytesRead, this.h.fileSize - this.h.dataOffset);
+    return values;
   }
 }
 
@@ -173,6 +177,10 @@ function ggufConfig(h: GgufHeader, file: string): { config: ModelConfig; arch: A
   if (valueLength !== headDim) throw new UserError(`${file}: metadata ${key('attention.value_length')}=${valueLength} differs from key_length ${headDim}, not supported`);
   const ropeDims = int('rope.dimension_count', LIMITS.headDim, headDim);
   if (ropeDims !== headDim) throw new UserError(`${file}: metadata ${key('rope.dimension_count')}=${ropeDims}: partial RoPE (≠ head width ${headDim}) is not supported`);
+  const scaling = m.get(key('rope.scaling.type'));
+  if ((scaling !== undefined && scaling !== 'none') || h.tensors.some((t) => t.name === 'rope_freqs.weight')) {
+    throw new UserError(`${file}: RoPE scaling (${scaling !== undefined ? `${key('rope.scaling.type')}=${String(scaling)}` : 'rope_freqs.weight'}) is not supported`);
+  }
   const embd = h.tensors.find((t) => t.name === NAMES.embed);
   if (!embd) throw new UserError(`${file}: missing tensor ${NAMES.embed}`);
   const vocabSize = embd.ne[1];
@@ -261,7 +269,7 @@ export function fileSha256(fd: number, size: number): string {
 }
 
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */
-export async function loadGguf(file: string, opts: { withTokenizer?: boolean } = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+export async function loadGguf(file: string, opts: { withTokenizer?: boolean; onProgress?: LoadProgress } = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   try {
     return await loadGgufUnchecked(file, opts);
   } catch (e) {
@@ -275,7 +283,7 @@ export function oneLine(e: unknown): unknown {
   return new UserError(e.message.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`), e.exitCode);
 }
 
-async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean }): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean; onProgress?: LoadProgress }): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   const h = await readGgufHeader(file);
   const { config, arch } = ggufConfig(h, file);
   const tokenizer = opts.withTokenizer === false ? null : ggufTokenizer(h, file);
@@ -284,7 +292,7 @@ async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean }
   }
   const fd = fs.openSync(file, 'r');
   try {
-    const src = new GgufTensors(file, fd, h);
+    const src = new GgufTensors(file, fd, h, opts.onProgress);
     const names: TensorNames = arch.biases ? NAMES : { ...NAMES, bq: undefined, bk: undefined, bv: undefined };
     const model = assembleModel(config, names, src, { fingerprint: fileSha256(fd, h.fileSize), source: file });
     return { model, tokenizer };

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
 import type { Model, ModelConfig } from '../core/model.js';
-import { assembleModel, type TensorNames, type TensorSource } from './assemble.js';
+import { assembleModel, type LoadProgress, type TensorNames, type TensorSource } from './assemble.js';
 import { MAX_CONTEXT } from './gguf.js';
 import { SafetensorsFile } from './safetensors.js';
 
@@ -44,8 +44,12 @@ function readJson(file: string): Json {
 /** Tensors spread over one or more safetensors files. */
 class SafetensorsSet implements TensorSource {
   private readonly where = new Map<string, SafetensorsFile>();
+  private bytesRead = 0;
+  private readonly totalBytes: number;
+  onProgress?: LoadProgress;
   constructor(readonly files: SafetensorsFile[]) {
     for (const f of files) for (const name of f.entries.keys()) this.where.set(name, f);
+    this.totalBytes = files.reduce((s, f) => s + [...f.entries.values()].reduce((t, e) => t + e.end - e.begin, 0), 0);
   }
   has(name: string): boolean {
     return this.where.has(name);
@@ -56,7 +60,10 @@ class SafetensorsSet implements TensorSource {
       if (optional) return null;
       throw new UserError(`${this.files.map((x) => x.file).join(', ')}: missing tensor ${name}`);
     }
-    return f.read(name, shape);
+    const values = f.read(name, shape);
+    this.bytesRead += f.entries.get(name)!.end - f.entries.get(name)!.begin;
+    this.onProgress?.(this.bytesRead, this.totalBytes);
+    return values;
   }
   close(): void {
     for (const f of this.files) f.close();
@@ -210,11 +217,12 @@ export function isHfFolder(p: string): boolean {
 }
 
 /** A Hugging Face folder's model (float32), fingerprinted by config.json and the safetensors headers and sizes. */
-export function loadHfFolder(dir: string): Model {
+export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress } = {}): Model {
   const configFile = path.join(dir, 'config.json');
   const cfg = readJson(configFile);
   const { config, names, norm1p, positionRows } = hfConfig(cfg, configFile);
   const src = openWeights(dir);
+  src.onProgress = opts.onProgress;
   try {
     const hash = createHash('sha256').update(JSON.stringify(cfg));
     for (const f of src.files) hash.update(path.basename(f.file)).update(String(fs.statSync(f.file).size)).update(JSON.stringify([...f.entries]));

@@ -68,17 +68,20 @@ function specialId(json: Record<string, unknown>, config: Record<string, unknown
 
 /**
  * tokenizer.json (+ tokenizer_config.json beside it, if any). BOS is prepended when
- * tokenizer_config.json says add_bos_token (LLaMA, Gemma) or names a bos_token without
- * saying otherwise; `ids` (from config.json) fill in what the tokenizer files leave out.
+ * tokenizer_config.json names a bos_token and does not say add_bos_token: false (LLaMA,
+ * Gemma, OPT's "</s>"); `ids` (from config.json) are used only without a tokenizer_config.json.
  */
 export function loadTokenizerJson(file: string, configFile?: string, ids: { bos?: number; eos?: number } = {}): HfTokenizer {
   const json = readJson(file, 'tokenizer.json');
-  const config = configFile && fs.existsSync(configFile) ? readJson(configFile, 'tokenizer_config.json') : {};
+  const hasConfig = configFile !== undefined && fs.existsSync(configFile);
+  const config = hasConfig ? readJson(configFile, 'tokenizer_config.json') : {};
+  // config.json's ids only stand in when there is no tokenizer_config.json: Qwen2's names a
+  // bos_token_id its tokenizer never adds (bos_token: null).
   let bos = specialId(json, config, 'bos_token');
-  if (bos < 0) bos = ids.bos ?? -1;
+  if (bos < 0 && !hasConfig) bos = ids.bos ?? -1;
   if (config.add_bos_token === false) bos = -1;
   let eos = specialId(json, config, 'eos_token');
-  if (eos < 0) eos = ids.eos ?? -1;
+  if (eos < 0 && !hasConfig) eos = ids.eos ?? -1;
   return new HfTokenizer(json, config, bos, eos, file);
 }
 

@@ -86,9 +86,11 @@ export function textCalibrationSet(
   opts: { length: number; promptLength: number; name: string },
 ): CalibrationSet {
   const ids = tokenizer.encode(text, { bos: false });
-  const body = opts.length - 1;
+  // Each sequence starts with the tokenizer's BOS, as a prompt would (none for models without one).
+  const start = tokenizer.bos >= 0 ? [tokenizer.bos] : [];
+  const body = opts.length - start.length;
   const sequences: number[][] = [];
-  for (let i = 0; i < ids.length; i += body) sequences.push([BOS, ...ids.slice(i, i + body)]);
+  for (let i = 0; i < ids.length; i += body) sequences.push([...start, ...ids.slice(i, i + body)]);
   return {
     description: `text ${opts.name} (${ids.length} tokens in ${sequences.length} sequences of up to ${opts.length})`,
     sequences,

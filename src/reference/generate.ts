@@ -26,6 +26,8 @@ export interface GenerateOptions {
   /** Keep a copy of the logits that produced each generated token. */
   keepLogits?: boolean;
   onToken?: (token: number) => void;
+  /** Generation stops after one of these tokens (run.c: BOS; models with another tokenizer: its EOS). Default [BOS]. */
+  stopTokens?: number[];
 }
 
 export interface LayerDensity {
@@ -83,7 +85,7 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
     const next = opts.forcedTokens ? opts.forcedTokens[i] : sampler.sample(out);
     tokens.push(next);
     opts.onToken?.(next);
-    if (next === BOS) break;
+    if ((opts.stopTokens ?? [BOS]).includes(next)) break;
     if (opts.forcedTokens && i + 1 >= opts.forcedTokens.length) break;
   }
   const tEnd = performance.now();

@@ -9,8 +9,7 @@ import { DEFAULT_CETT } from '../../reference/methods.js';
 import { thresholdsArtefact } from '../../reference/thresholds.js';
 import { percent } from '../format.js';
 import { checkWritable, printJson, writeFileAtomic } from '../io.js';
-import { loadModelFiles } from '../../models/discovery.js';
-import { addModelOptions, integer, number } from '../options.js';
+import { addModelOptions, integer, loadModelForCommand, number } from '../options.js';
 
 export function calibrateCommand(program: Command): void {
   const cmd = program
@@ -33,7 +32,7 @@ export function calibrateCommand(program: Command): void {
     if (o.promptLength >= o.length) throw new UserError('--prompt-length must be shorter than --length');
     if (o.density === 0) throw new UserError('--density 0 keeps no neuron: give a density in (0, 1]');
     checkWritable(o.out, 'thresholds file');
-    const { model, tokenizer } = await loadModelFiles(o);
+    const { model, tokenizer } = await loadModelForCommand(o);
     let set: CalibrationSet;
     if (o.text) {
       let text: string;

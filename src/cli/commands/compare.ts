@@ -2,22 +2,15 @@
 // KL(dense‖method) per generated position (teacher-forced on the dense
 // continuation), and the two free-running texts side by side.
 
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { compareWithDense } from '../../api/run-method.js';
-import { UserError, describeError } from '../../errors.js';
+import { UserError } from '../../errors.js';
 import { methodLines, percent } from '../format.js';
 import { printJson } from '../io.js';
+import { readPromptsFile } from '../text-prompts.js';
 import { addBackendOptions, addMethodOptions, addModelOptions, integer, setUpMethodRun } from '../options.js';
 
 export const DEFAULT_PROMPTS = ['Once upon a time', 'Tom and his dog went to the beach', 'The little bird was sad because', 'Lily wanted to'];
-
-/** Prompts from a text file: separated by blank lines when there are any, else one per line. */
-export function promptsFromText(text: string): string[] {
-  const byBlank = text.split(/\r?\n\s*\r?\n/).map((p) => p.trim()).filter(Boolean);
-  const prompts = byBlank.length > 1 ? byBlank.map((p) => p.replace(/\s*\r?\n\s*/g, ' ')) : text.split(/\r?\n/).map((p) => p.trim()).filter(Boolean);
-  return prompts;
-}
 
 export function compareCommand(program: Command): void {
   const cmd = program
@@ -33,17 +26,7 @@ export function compareCommand(program: Command): void {
   addBackendOptions(cmd);
   cmd.action(async (o) => {
     if (o.prompt && o.text) throw new UserError('give --prompt or --text, not both');
-    let prompts: string[] = o.prompt ?? DEFAULT_PROMPTS;
-    if (o.text) {
-      let text: string;
-      try {
-        text = fs.readFileSync(o.text, 'utf8');
-      } catch (e) {
-        throw new UserError(`cannot read prompts from ${o.text}: ${describeError(e)}`);
-      }
-      prompts = promptsFromText(text);
-      if (!prompts.length) throw new UserError(`${o.text} holds no prompt (empty file)`);
-    }
+    const prompts: string[] = o.text ? readPromptsFile(o.text) : (o.prompt ?? DEFAULT_PROMPTS);
     const { model, tokenizer, backend } = await setUpMethodRun(o);
     try {
       if (!o.json && prompts.length > 1) process.stderr.write(`comparing ${o.method} with dense on ${prompts.length} prompts …\n`);
