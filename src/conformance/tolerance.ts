@@ -17,7 +17,11 @@
 // so |backend − reference| ≤ |backend − exact| + |reference − exact|; both parts
 // appear below (the second is the u·|y| term plus a float64 γ_n).
 
-import { FLT_MIN, lowestBitExp, roundBf16, roundFp16 } from './fp.js';
+import { FLT_MIN as FLT_MIN_EXPORT, lowestBitExp, roundBf16, roundFp16 } from './fp.js';
+
+// A module-local copy: reading an imported binding in the 45-million-term loops
+// below costs more than the arithmetic.
+const FLT_MIN = FLT_MIN_EXPORT;
 
 export type Precision = 'fp32' | 'fp16' | 'bf16';
 
@@ -97,7 +101,11 @@ export function addTerm(t: DotTerms, w: number, x: number, p: Precision): void {
   }
 }
 
-/** Dot product of row `wOff` of w with x (length n), optionally plus a bias term. */
+/**
+ * Dot product of row `wOff` of w with x (length n), optionally plus a bias term.
+ * The same bookkeeping as n calls of addTerm, kept in locals: the LLaMA-size cases
+ * evaluate it for 45 million terms.
+ */
 export function dotTerms(
   w: Float32Array,
   wOff: number,
@@ -107,8 +115,34 @@ export function dotTerms(
   p: Precision,
   bias?: number,
 ): DotTerms {
-  const t = emptyDot();
-  for (let i = 0; i < n; i++) addTerm(t, w[wOff + i], x[xOff + i], p);
+  let y = 0;
+  let sumAbs = 0;
+  let weightErr = 0;
+  let subMass = 0;
+  let tinyProducts = false;
+  let minLowBit = Infinity;
+  let exactLimit = Infinity; // 2^(24 + minLowBit): beyond it the sum cannot be exact, stop tracking
+  const reduced = p !== 'fp32';
+  for (let i = 0; i < n; i++) {
+    const wi = w[wOff + i];
+    const xi = x[xOff + i];
+    const prod = wi * xi;
+    if (prod === 0) continue; // w = 0 is representable, x = 0 weighs nothing
+    const a = Math.abs(prod);
+    y += prod;
+    sumAbs += a;
+    if (reduced) weightErr += Math.abs(xi) * weightStorageError(wi, p);
+    if (Math.abs(wi) < FLT_MIN || Math.abs(xi) < FLT_MIN) subMass += a;
+    if (a < FLT_MIN) tinyProducts = true;
+    if (sumAbs <= exactLimit) {
+      const lb = lowestBitExp(prod);
+      if (lb < minLowBit) {
+        minLowBit = lb;
+        exactLimit = 2 ** (24 + lb);
+      }
+    }
+  }
+  const t: DotTerms = { n, y, sumAbs, weightErr, subMass, tinyProducts, minLowBit };
   if (bias !== undefined) addTerm(t, bias, 1, p);
   return t;
 }
@@ -218,8 +252,9 @@ export function attentionBound(
   let outAbs = 0;
   let weightedAbs = 0;
   for (let t = 0; t < T; t++) {
-    const rho = Math.expm1(2 * E + 2 * U32 * Math.abs(score[t] - maxScore)) + F_FN + gT + 2 * U32;
     const pv = p[t] * Math.abs(v[t]);
+    if (pv === 0) continue; // also when rho = ∞ (huge scores): ∞·0 must not turn the bound into NaN
+    const rho = Math.expm1(2 * E + 2 * U32 * Math.abs(score[t] - maxScore)) + F_FN + gT + 2 * U32;
     bound += rho * pv;
     weightedAbs += pv * (1 + rho);
     outAbs += p[t] * v[t];
@@ -227,7 +262,8 @@ export function attentionBound(
   let maxV = 0;
   for (let t = 0; t < T; t++) maxV = Math.max(maxV, Math.abs(v[t]));
   const total = bound + 2 * gT * weightedAbs + U32 * Math.abs(outAbs) + (T + 2) * FLT_MIN;
-  // The output is a convex combination: it can never be wrong by more than the spread of v.
+  // The output is a convex combination: it can never be wrong by more than the spread of v
+  // (also the bound when the score errors are so large that total is ∞).
   return Math.min(total, 2 * maxV + FLT_MIN);
 }
 
