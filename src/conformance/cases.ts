@@ -20,6 +20,7 @@ import { type FfnKind, type FfnWeights, isGated } from '../core/model.js';
 import {
   activationOf,
   attentionBound,
+  softmaxWeightDeviation,
   dotBound,
   dotTerms,
   gamma,
@@ -236,7 +237,7 @@ function downBounds(a: Float32Array, E: Float64Array | null, ffn: FfnWeights, ke
   });
 }
 
-/** Exact (float64) scores and softmax weights per head, then attentionBound per output. */
+/** Exact (float64) scores and softmax weights per head, their deviations, then attentionBound per output. */
 function attentionBounds(q: Float32Array, keyCache: Float32Array, valueCache: Float32Array, pos: number, s: AttentionShape): Float64Array {
   const { nHeads, nKvHeads, headSize: hs, kvDim } = s;
   const group = nHeads / nKvHeads;
@@ -265,9 +266,10 @@ function attentionBounds(q: Float32Array, keyCache: Float32Array, valueCache: Fl
     let z = 0;
     for (let t = 0; t < T; t++) z += (pr[t] = Math.exp(score[t] - max));
     for (let t = 0; t < T; t++) pr[t] /= z;
+    const w = softmaxWeightDeviation(scoreAbs, score, pr, T, hs);
     for (let d = 0; d < hs; d++) {
       for (let t = 0; t < T; t++) vcol[t] = valueCache[t * kvDim + kvOff + d];
-      bounds[h * hs + d] = attentionBound(scoreAbs, score, pr, vcol, T, hs);
+      bounds[h * hs + d] = attentionBound(w, pr, vcol, T);
     }
   }
   return bounds;

@@ -7,7 +7,8 @@ import type { Model } from '../core/model.js';
 import { Rng } from '../reference/random.js';
 import { checkCallSequences } from './calls.js';
 import { E2E_METHODS, type E2eModel, runEndToEnd, syntheticE2eModels } from './endToEnd.js';
-import { type CheckContext, runKernelChecks } from './kernels.js';
+import { type CheckContext, checkKernel } from './kernels.js';
+import { KERNEL_NAMES } from './cases.js';
 import { runMaskChecks } from './masks.js';
 import { loadStories } from './models.js';
 import { type ConformanceReport, finishReport, type ReportRow } from './report.js';
@@ -58,7 +59,8 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
     opts.onRows?.(r);
   };
   const K = backend.kernels;
-  add(runKernelChecks(K, ctx, only));
+  // One row at a time, so that progress shows while the LLaMA-size cases run.
+  for (const name of KERNEL_NAMES) if (!only || only(`kernel ${name}`)) add([checkKernel(K, ctx, name)]);
   if (!only || only('kernel call sequences')) add([checkCallSequences(K, ctx)]);
   add(runMaskChecks(K, ctx, { model: stories.model, prompts: stories.golden.map((g) => g.prompt_tokens) }, only));
   const steps = quick ? 64 : 256;
@@ -73,7 +75,7 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
     ...syntheticE2eModels(seed, quick),
     ...(opts.models ?? []).map((m) => ({ name: m.name, model: m.model, prompts: randomPrompts(m.model, seed), steps: Math.min(quick ? 32 : 128, m.model.config.seqLen), methods: E2E_METHODS })),
   ];
-  add(runEndToEnd(K, ctx, { models: e2eModels, precision: info.precision }, only));
+  runEndToEnd(K, ctx, { models: e2eModels, precision: info.precision }, only, (row) => add([row]));
   return finishReport({ backend: backend.name, info, seed, runs, quick, rows, elapsedMs: performance.now() - t0 });
 }
 
