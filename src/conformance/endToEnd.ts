@@ -62,7 +62,7 @@ export function quantileThresholds(model: Model, prompts: number[][]): { tt: num
   return { tt: mags.map(med), tda: stats.map(med) };
 }
 
-function policyFor(method: Method, model: Model, th: { tt: number[]; tda: number[] }): FfnPolicy {
+export function policyFor(method: Method, model: Model, th: { tt: number[]; tda: number[] }): FfnPolicy {
   if (method === 'dense') return densePolicy();
   if (method === 'tt') return ttPolicy(model, th.tt);
   if (method === 'griffin') return griffinPolicy(model, 0.5);
@@ -141,6 +141,45 @@ function firstDivergence(expected: number[], got: number[]): Divergence | null {
   const n = Math.max(expected.length, got.length);
   for (let i = 0; i < n; i++) if (expected[i] !== got[i]) return { pos: i, expected: expected[i], got: got[i] };
   return null;
+}
+
+export interface Generation {
+  tokens: ArrayLike<number>;
+  /** One row of vocabSize logits per generated token. */
+  logits: Float32Array[];
+}
+
+/**
+ * The one rule for generated tokens and logits (in-process end-to-end rows and
+ * `tda vectors check`): at every generated token up to and including the first
+ * divergence the context is the same, so each logit must lie within `tol` of the
+ * reference's; a divergence fails unless the reference's top-2 margin there is
+ * within `tol` (an ambiguous flip: reported, and nothing after it is compared).
+ */
+export function judgeGeneration(ref: Generation, got: Generation, tol: number, label: string): { maxAbs: number; maxRatio: number; fail?: string; notes: string[] } {
+  let maxAbs = 0;
+  let maxRatio = 0;
+  let fail: string | undefined;
+  const notes: string[] = [];
+  const div = firstDivergence(Array.from(ref.tokens), Array.from(got.tokens));
+  const upto = Math.min(div ? div.pos + 1 : Infinity, got.logits.length, ref.logits.length);
+  for (let i = 0; i < upto; i++) {
+    if (got.logits[i].length !== ref.logits[i].length) {
+      fail ??= `${label}: ${got.logits[i].length} logits at generated token ${i}, expected ${ref.logits[i].length}`;
+      break;
+    }
+    const d = maxAbsDiff(got.logits[i], ref.logits[i]);
+    if (!(d <= maxAbs)) maxAbs = d;
+    if (!(d / tol <= maxRatio)) maxRatio = d / tol;
+    if (!(d <= tol)) fail ??= `${label}: logit error ${d.toExponential(3)} at generated token ${i} > logit tolerance ${tol.toExponential(3)}`;
+  }
+  if (div) {
+    const margin = div.pos < ref.logits.length ? top2Margin(ref.logits[div.pos]) : Infinity;
+    const msg = `${label}: first divergence at generated token ${div.pos} (reference ${div.expected}, backend ${div.got}), reference top-2 margin ${margin.toExponential(2)}, logit tolerance ${tol.toExponential(2)}`;
+    if (margin <= tol) notes.push(`ambiguous flip — ${msg}`);
+    else fail ??= msg;
+  }
+  return { maxAbs, maxRatio, fail, notes };
 }
 
 /** One model to generate with, and its prompts (golden: llama2.c's tokens for Dense). */
@@ -293,21 +332,12 @@ function e2eMethod(
     };
     const drift = differing ? makeDrift() : cached(driftCache, key, makeDrift);
     const tol = logitTolerance(Math.max(...drift));
+    const j = judgeGeneration({ tokens: ref.tokens, logits: ref.logits! }, { tokens: got.tokens, logits: got.logits! }, tol, pr.label);
+    maxAbs = Math.max(maxAbs, j.maxAbs);
+    maxRatio = Math.max(maxRatio, j.maxRatio);
+    fail ??= j.fail;
+    notes.push(...j.notes);
     const div = firstDivergence(ref.tokens, got.tokens);
-    const upto = Math.min(div ? div.pos + 1 : Infinity, got.logits!.length, ref.logits!.length);
-    for (let i = 0; i < upto; i++) {
-      const d = maxAbsDiff(got.logits![i], ref.logits![i]);
-      if (!(d <= maxAbs)) maxAbs = d;
-      if (!(d / tol <= maxRatio)) maxRatio = d / tol;
-      // Enforced: the same context, so the logits must agree within the tolerance.
-      if (!(d <= tol)) fail ??= `${pr.label}: logit error ${d.toExponential(3)} at generated token ${i} > logit tolerance ${tol.toExponential(3)}`;
-    }
-    if (div) {
-      const margin = div.pos < ref.logits!.length ? top2Margin(ref.logits![div.pos]) : Infinity;
-      const msg = `${pr.label}: first divergence at generated token ${div.pos} (reference ${div.expected}, backend ${div.got}), reference top-2 margin ${margin.toExponential(2)}, logit tolerance ${tol.toExponential(2)}`;
-      if (margin <= tol) notes.push(`ambiguous flip — ${msg}`);
-      else fail ??= msg;
-    }
     if (method === 'dense' && pr.golden && precision === 'fp32') {
       // llama2.c's golden tokens, truncated to the steps run here.
       const n = steps - p.length + 1;

@@ -28,6 +28,24 @@ interface ConformanceCliOptions {
   model?: string[];
 }
 
+/**
+ * The backend a check runs on: --backend NAME or --backend-module FILE. A known
+ * backend that cannot run here ends in one line saying so and that nothing else
+ * was checked in its place (tda generate would fall back to the reference).
+ */
+export async function backendToCheck(o: { backend?: string; backendModule?: string }): Promise<Backend> {
+  if (!o.backend === !o.backendModule) throw new UserError('give exactly one of --backend NAME or --backend-module FILE');
+  if (o.backendModule) return loadBackendModule(o.backendModule);
+  try {
+    return await loadBackend(o.backend!);
+  } catch (e) {
+    if (e instanceof UserError && registeredBackendNames().includes(o.backend!)) {
+      throw new UserError(`${e.message}; nothing was checked (conformance does not fall back to the reference)`);
+    }
+    throw e;
+  }
+}
+
 export function conformanceCommand(program: Command): void {
   program
     .command('conformance')
@@ -42,21 +60,7 @@ export function conformanceCommand(program: Command): void {
     .option('--model <file...>', 'also run the end-to-end checks on these llama2.c checkpoints (seeded random prompts)')
     .option('--model-dir <dir>', 'folder holding stories260K.bin (default $TDA_MODEL_DIR, else the embedded copy)')
     .action(async (o: ConformanceCliOptions) => {
-      if (!o.backend === !o.backendModule) throw new UserError('give exactly one of --backend NAME or --backend-module FILE');
-      let backend: Backend;
-      if (o.backendModule) backend = await loadBackendModule(o.backendModule);
-      else {
-        try {
-          backend = await loadBackend(o.backend!);
-        } catch (e) {
-          // A known backend that cannot run here: one line saying so, and that nothing
-          // else was checked in its place (tda generate would fall back to the reference).
-          if (e instanceof UserError && registeredBackendNames().includes(o.backend!)) {
-            throw new UserError(`${e.message}; nothing was checked (conformance does not fall back to the reference)`);
-          }
-          throw e;
-        }
-      }
+      const backend = await backendToCheck(o);
       const models = (o.model ?? []).map((f) => ({ name: path.basename(f), model: loadCheckpoint(f) }));
       const command = [
         'tda conformance',
