@@ -379,12 +379,3 @@ export function checkKernel(K: Kernels, ctx: CheckContext, kernel: KernelName): 
     checkCase(K, judgedCase(kernel, desc, ctx.precision), 'out'),
   );
 }
-
-export function runKernelChecks(K: Kernels, ctx: CheckContext, only?: (check: string) => boolean): ReportRow[] {
-  const rows: ReportRow[] = [];
-  for (const name of KERNEL_NAMES) {
-    if (only && !only(`kernel ${name}`)) continue;
-    rows.push(checkKernel(K, ctx, name));
-  }
-  return rows;
-}
