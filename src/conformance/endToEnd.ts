@@ -1,11 +1,15 @@
-// End to end: greedy generation on stories260K for every method and every golden
-// prompt, on the backend and on the reference; tokens must be equal (and, for
-// Dense, equal to llama2.c's golden tokens). A backend's logits drift by rounding,
-// so a flip of the argmax is allowed — "ambiguous", not a failure — only where the
-// reference's top-2 margin at the first divergent position is within the logit
-// tolerance: 4× the largest logit deviation that a legitimate float32
-// implementation (fp32twin.ts, at the backend's weight precision) shows against the
-// reference along the same tokens.
+// End to end: greedy generation for every method and every prompt, on the backend
+// and on the reference — on stories260K with its golden prompts (Dense also
+// against llama2.c's golden tokens) and on synthetic models of realistic shapes,
+// one per FFN kind. Per position where the tokens agree, the largest logit error
+// must stay within the logit tolerance: 4× the largest deviation that a
+// legitimate float32 implementation (fp32twin.ts) shows against the reference
+// along the same tokens. A flip of the argmax is allowed — "ambiguous", not a
+// failure — only where the reference's top-2 margin is within that tolerance.
+// A reduced-precision backend is compared with the reference on the weights as it
+// stores them (stored.ts), so its tolerance is as tight as float32's. Finally the
+// first prompt runs once more after the others: tokens and logits must be
+// bit-identical to its first run (no state carried from one prompt to the next).
 
 import { referenceKernels } from '../reference/kernels.js';
 import type { Kernels } from '../core/kernels.js';
@@ -20,9 +24,12 @@ import { type FfnPolicy, type Method, planForMask } from '../reference/policies/
 import { fp32Kernels } from './fp32twin.js';
 import type { CheckContext } from './kernels.js';
 import { errorRow } from './masks.js';
-import type { GoldenCase } from './models.js';
 import type { ReportRow } from './report.js';
+import { storedModel } from './stored.js';
 import { logitTolerance, type Precision } from './tolerance.js';
+import { syntheticModel } from '../reference/synthetic.js';
+import { Rng } from '../reference/random.js';
+import type { FfnKind } from '../core/model.js';
 
 export const E2E_METHODS: readonly Method[] = ['dense', 'tt', 'griffin', 'tda'];
 
@@ -55,7 +62,7 @@ export function quantileThresholds(model: Model, prompts: number[][]): { tt: num
   return { tt: mags.map(med), tda: stats.map(med) };
 }
 
-function policyFor(method: Method, model: Model, th: { tt: number[]; tda: number[] }): FfnPolicy {
+export function policyFor(method: Method, model: Model, th: { tt: number[]; tda: number[] }): FfnPolicy {
   if (method === 'dense') return densePolicy();
   if (method === 'tt') return ttPolicy(model, th.tt);
   if (method === 'griffin') return griffinPolicy(model, 0.5);
@@ -136,102 +143,226 @@ function firstDivergence(expected: number[], got: number[]): Divergence | null {
   return null;
 }
 
-export interface E2eOptions {
-  model: Model;
-  golden: GoldenCase[];
-  /** Forward passes per prompt (golden: 256); quick runs use fewer and compare prefixes. */
-  steps: number;
-  precision: Precision;
+export interface Generation {
+  tokens: ArrayLike<number>;
+  /** One row of vocabSize logits per generated token. */
+  logits: Float32Array[];
 }
 
-export function runEndToEnd(K: Kernels, ctx: CheckContext, o: E2eOptions, only?: (c: string) => boolean): ReportRow[] {
-  const { model, golden } = o;
-  const prompts = golden.map((g) => g.prompt_tokens);
-  const th = cached(new Map<string, { tt: number[]; tda: number[] }>(), '', () => quantileThresholds(model, prompts));
-  const rows: ReportRow[] = [];
-  for (const method of E2E_METHODS) {
-    const check = `e2e ${method}`;
-    if (only && !only(check)) continue;
-    try {
-      rows.push(e2eMethod(K, ctx, o, method, th));
-    } catch (e) {
-      rows.push(errorRow(ctx, check, e));
-    }
-  }
-  return rows;
-}
-
-function e2eMethod(K: Kernels, ctx: CheckContext, o: E2eOptions, method: Method, th: { tt: number[]; tda: number[] }): ReportRow {
-  const { model, golden, steps } = o;
+/**
+ * The one rule for generated tokens and logits (in-process end-to-end rows and
+ * `tda vectors check`): at every generated token up to and including the first
+ * divergence the context is the same, so each logit must lie within `tol` of the
+ * reference's; a divergence fails unless the reference's top-2 margin there is
+ * within `tol` (an ambiguous flip: reported, and nothing after it is compared).
+ */
+export function judgeGeneration(ref: Generation, got: Generation, tol: number, label: string): { maxAbs: number; maxRatio: number; fail?: string; notes: string[] } {
   let maxAbs = 0;
   let maxRatio = 0;
   let fail: string | undefined;
   const notes: string[] = [];
-  golden.forEach((g, k) => {
-    const p = g.prompt_tokens;
-    const key = `${model.fingerprint}|${method}|${p.join(',')}|${steps}`;
-    const hidden = model.config.hiddenDim;
+  const div = firstDivergence(Array.from(ref.tokens), Array.from(got.tokens));
+  const upto = Math.min(div ? div.pos + 1 : Infinity, got.logits.length, ref.logits.length);
+  for (let i = 0; i < upto; i++) {
+    if (got.logits[i].length !== ref.logits[i].length) {
+      fail ??= `${label}: ${got.logits[i].length} logits at generated token ${i}, expected ${ref.logits[i].length}`;
+      break;
+    }
+    const d = maxAbsDiff(got.logits[i], ref.logits[i]);
+    if (!(d <= maxAbs)) maxAbs = d;
+    if (!(d / tol <= maxRatio)) maxRatio = d / tol;
+    if (!(d <= tol)) fail ??= `${label}: logit error ${d.toExponential(3)} at generated token ${i} > logit tolerance ${tol.toExponential(3)}`;
+  }
+  if (div) {
+    const margin = div.pos < ref.logits.length ? top2Margin(ref.logits[div.pos]) : Infinity;
+    const msg = `${label}: first divergence at generated token ${div.pos} (reference ${div.expected}, backend ${div.got}), reference top-2 margin ${margin.toExponential(2)}, logit tolerance ${tol.toExponential(2)}`;
+    if (margin <= tol) notes.push(`ambiguous flip — ${msg}`);
+    else fail ??= msg;
+  }
+  return { maxAbs, maxRatio, fail, notes };
+}
+
+/** One model to generate with, and its prompts (golden: llama2.c's tokens for Dense). */
+export interface E2eModel {
+  /** Shown in the check name: "" for stories260K ("e2e dense"), else e.g. "synthetic swiglu …". */
+  name: string;
+  model: Model;
+  prompts: { tokens: number[]; label: string; golden?: number[] }[];
+  /** Forward passes per prompt (golden: 256); quick runs use fewer and compare prefixes. */
+  steps: number;
+  methods: readonly Method[];
+}
+
+export interface E2eOptions {
+  models: E2eModel[];
+  precision: Precision;
+}
+
+/**
+ * Synthetic models of realistic shapes, one per FFN kind: matvec widths that are
+ * no power of two, head sizes 80 / 256 / 96 / 64 with GQA groups 2 / 1 / 1 / 8,
+ * FFN widths 864 … 1031 (TDA masks of hundreds of neurons). Seeded: the same
+ * every run.
+ */
+export function syntheticE2eModels(seed: number, quick: boolean): E2eModel[] {
+  // TDA prefills densely (ffnActivations + ffnDown) and generates sliced
+  // (ffnSliced), so it covers every FFN kernel; TT adds per-token kept lists.
+  const shapes: { kind: FfnKind; dim: number; nHeads: number; nKvHeads: number; hiddenDim: number; methods: Method[] }[] = [
+    { kind: 'swiglu', dim: 320, nHeads: 4, nKvHeads: 2, hiddenDim: 864, methods: ['tda', 'tt'] },
+    { kind: 'geglu', dim: 256, nHeads: 1, nKvHeads: 1, hiddenDim: 1031, methods: ['tda'] },
+    { kind: 'relu', dim: 288, nHeads: 3, nKvHeads: 3, hiddenDim: 1000, methods: ['tda'] },
+    { kind: 'gelu', dim: 512, nHeads: 8, nKvHeads: 1, hiddenDim: 517, methods: ['tda'] },
+  ];
+  return shapes.map((s, k) => {
+    const model = syntheticModel(
+      { dim: s.dim, hiddenDim: s.hiddenDim, nLayers: 2, nHeads: s.nHeads, nKvHeads: s.nKvHeads, vocabSize: 700, seqLen: 64, ffnKind: s.kind },
+      seed * 101 + k,
+    );
+    const rng = new Rng(seed * 131 + k);
+    const prompts = [0, 1].map((p) => {
+      const tokens = [1, ...Array.from({ length: 4 }, () => 2 + rng.nextInt(698))];
+      return { tokens, label: `prompt ${p} [${tokens.join(' ')}]` };
+    });
+    const hs = s.dim / s.nHeads;
+    return {
+      name: `synthetic ${s.kind} d${s.dim} h${hs} g${s.nHeads / s.nKvHeads} ff${s.hiddenDim}`,
+      model,
+      prompts,
+      steps: quick ? 11 : 40,
+      methods: s.methods,
+    };
+  });
+}
+
+export function runEndToEnd(
+  K: Kernels,
+  ctx: CheckContext,
+  o: E2eOptions,
+  only?: (c: string) => boolean,
+  onRow?: (row: ReportRow) => void,
+): ReportRow[] {
+  const rows: ReportRow[] = [];
+  const push = (r: ReportRow) => {
+    rows.push(r);
+    onRow?.(r);
+  };
+  for (const em of o.models) {
+    const checks = em.methods.map((m) => (em.name ? `e2e ${m} (${em.name})` : `e2e ${m}`));
+    if (only && !checks.some(only)) continue;
+    let judgeModel: Model;
+    let th: { tt: number[]; tda: number[] };
+    try {
+      // The reference side: the model as the backend stores it (reduced precision only).
+      judgeModel = o.precision === 'fp32' ? em.model : storedModel(em.model, K);
+      th = cached(thresholdCache, em.model.fingerprint, () => quantileThresholds(em.model, em.prompts.map((p) => p.tokens)));
+    } catch (e) {
+      push(errorRow(ctx, checks[0], e));
+      continue;
+    }
+    em.methods.forEach((method, i) => {
+      if (only && !only(checks[i])) return;
+      try {
+        push(e2eMethod(K, ctx, em, judgeModel, method, th, checks[i], o.precision));
+      } catch (e) {
+        push(errorRow(ctx, checks[i], e));
+      }
+    });
+  }
+  return rows;
+}
+
+const thresholdCache = new Map<string, { tt: number[]; tda: number[] }>();
+
+function sameRun(a: GenerationResult, b: GenerationResult): string | undefined {
+  const div = firstDivergence(a.tokens, b.tokens);
+  if (div) return `token ${div.pos}: ${div.expected} then ${div.got}`;
+  for (let i = 0; i < a.logits!.length; i++) {
+    const x = new Int32Array(a.logits![i].buffer);
+    const y = new Int32Array(b.logits![i].buffer);
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return `logit ${j} at generated token ${i}: ${a.logits![i][j]} then ${b.logits![i][j]}`;
+  }
+  return undefined;
+}
+
+function e2eMethod(
+  K: Kernels,
+  ctx: CheckContext,
+  em: E2eModel,
+  judgeModel: Model,
+  method: Method,
+  th: { tt: number[]; tda: number[] },
+  check: string,
+  precision: Precision,
+): ReportRow {
+  const { model, steps } = em;
+  let maxAbs = 0;
+  let maxRatio = 0;
+  let fail: string | undefined;
+  const notes: string[] = [];
+  const hidden = model.config.hiddenDim;
+  const sliced = method === 'griffin' || method === 'tda';
+  const runs: GenerationResult[] = [];
+  em.prompts.forEach((pr, k) => {
+    const p = pr.tokens;
+    const key = `${judgeModel.fingerprint}|${method}|${p.join(',')}|${steps}`;
     const refRun = cached(refCache, key, () =>
-      generate(model, { promptTokens: p, steps, policy: policyFor(method, model, th), kernels: referenceKernels, keepLogits: true }),
+      generate(judgeModel, { promptTokens: p, steps, policy: policyFor(method, model, th), kernels: referenceKernels, keepLogits: true }),
     );
     const got = generate(model, { promptTokens: p, steps, policy: policyFor(method, model, th), kernels: K, keepLogits: true });
-    const sliced = method === 'griffin' || method === 'tda';
+    runs.push(got);
     const differing = sliced ? maskDiff(refRun.masks, got.masks, hidden) : 0;
     // Under the backend's masks when an ambiguous neuron flipped (see fixedMaskPolicy).
     const ref = differing
-      ? generate(model, { promptTokens: p, steps, policy: fixedMaskPolicy(method, got.masks, hidden), kernels: referenceKernels, keepLogits: true })
+      ? generate(judgeModel, { promptTokens: p, steps, policy: fixedMaskPolicy(method, got.masks, hidden), kernels: referenceKernels, keepLogits: true })
       : refRun;
-    if (differing) notes.push(`prompt ${k}: masks differ in ${differing} neuron(s) (the mask rows judge them); tokens compared under the backend's masks`);
+    if (differing) notes.push(`${pr.label}: masks differ in ${differing} neuron(s) (the mask rows judge them); tokens compared under the backend's masks`);
     // Legitimate drift: the fp32 twin along the reference's tokens, with the
     // reference's masks fixed so that only arithmetic differs.
     const twinPolicy = () => (sliced ? fixedMaskPolicy(method, ref.masks, hidden) : policyFor(method, model, th));
     const makeDrift = () => {
-      const twin = generate(model, {
+      const twin = generate(judgeModel, {
         promptTokens: p,
         steps,
         policy: twinPolicy(),
-        kernels: fp32Kernels('sequential', o.precision),
+        kernels: fp32Kernels('sequential', 'fp32'),
         forcedTokens: ref.tokens,
         keepLogits: true,
       });
       return Float64Array.from(twin.logits!, (l, i) => maxAbsDiff(l, ref.logits![i]));
     };
-    const drift = differing ? makeDrift() : cached(driftCache, `${key}|${o.precision}`, makeDrift);
-    const legit = Math.max(...drift);
-    const tol = logitTolerance(legit);
+    const drift = differing ? makeDrift() : cached(driftCache, key, makeDrift);
+    const tol = logitTolerance(Math.max(...drift));
+    const j = judgeGeneration({ tokens: ref.tokens, logits: ref.logits! }, { tokens: got.tokens, logits: got.logits! }, tol, pr.label);
+    maxAbs = Math.max(maxAbs, j.maxAbs);
+    maxRatio = Math.max(maxRatio, j.maxRatio);
+    fail ??= j.fail;
+    notes.push(...j.notes);
     const div = firstDivergence(ref.tokens, got.tokens);
-    const upto = div ? div.pos + 1 : Math.min(got.logits!.length, ref.logits!.length);
-    for (let i = 0; i < upto && i < got.logits!.length && i < ref.logits!.length; i++) {
-      const d = maxAbsDiff(got.logits![i], ref.logits![i]);
-      if (!(d <= maxAbs)) maxAbs = d;
-      if (!(d / tol <= maxRatio)) maxRatio = d / tol;
-    }
-    const where = `prompt ${k} ${JSON.stringify(g.prompt)}`;
-    if (div) {
-      const margin = div.pos < ref.logits!.length ? top2Margin(ref.logits![div.pos]) : Infinity;
-      const msg = `${where}: first divergence at generated token ${div.pos} (reference ${div.expected}, backend ${div.got}), reference top-2 margin ${margin.toExponential(2)}, logit tolerance ${tol.toExponential(2)}`;
-      if (margin <= tol) notes.push(`ambiguous flip — ${msg}`);
-      else fail ??= msg;
-    }
-    if (method === 'dense') {
+    if (method === 'dense' && pr.golden && precision === 'fp32') {
       // llama2.c's golden tokens, truncated to the steps run here.
       const n = steps - p.length + 1;
-      const want = g.greedy_tokens.slice(0, n);
+      const want = pr.golden.slice(0, n);
       const gdiv = firstDivergence(want, got.tokens.slice(0, want.length));
       const rdiv = firstDivergence(want, ref.tokens.slice(0, want.length));
-      if (rdiv) notes.push(`${where}: the REFERENCE differs from the golden file at token ${rdiv.pos}`);
-      if (gdiv && (!div || div.pos > gdiv.pos)) fail ??= `${where}: differs from the golden file at token ${gdiv.pos} (golden ${gdiv.expected}, backend ${gdiv.got})`;
+      if (rdiv) notes.push(`${pr.label}: the REFERENCE differs from the golden file at token ${rdiv.pos}`);
+      if (gdiv && (!div || div.pos > gdiv.pos)) fail ??= `${pr.label}: differs from the golden file at token ${gdiv.pos} (golden ${gdiv.expected}, backend ${gdiv.got})`;
     }
   });
+  // The first prompt again, after the others: a backend that carries state from
+  // one prompt to the next (a stale cache, a scratch buffer) differs here.
+  const first = em.prompts[0].tokens;
+  const again = generate(model, { promptTokens: first, steps, policy: policyFor(method, model, th), kernels: K, keepLogits: true });
+  const changed = sameRun(runs[0], again);
+  if (changed) fail ??= `${em.prompts[0].label} run again after the other prompts is not bit-identical to its first run (${changed})`;
   if (fail) notes.unshift(fail);
   return {
     backend: ctx.backend,
     device: ctx.device,
-    check: `e2e ${method}`,
-    cases: golden.length,
+    check,
+    cases: em.prompts.length + 1,
     maxAbsErr: maxAbs,
     maxRelErr: maxRatio,
-    tolerance: 'tokens equal; flips only if margin ≤ 4·fp32 drift',
+    tolerance: 'logits ≤ 4·fp32 drift; tokens equal; rerun same bits',
     verdict: fail ? 'fail' : 'pass',
     notes: notes.length ? notes.join('; ') : undefined,
   };

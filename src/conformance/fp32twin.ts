@@ -11,38 +11,116 @@ import type { FfnKind, FfnWeights } from '../core/model.js';
 import { roundBf16, roundFp16 } from './fp.js';
 import type { Precision } from './tolerance.js';
 
-const fr = Math.fround;
+let fr = Math.fround;
 
 export type SumOrder = 'sequential' | 'pairwise' | 'lanes8';
 
-function sumProducts(n: number, term: (i: number) => number, order: SumOrder): number {
+let scratch = new Float64Array(1024);
+
+/** The rounded products fr(rw(w[wOff + i·stride])·x[xOff + i]) summed in `order` — no closure per term (45M-term cases). */
+function dotOrdered(w: Float32Array, wOff: number, stride: number, x: Float32Array, xOff: number, n: number, order: SumOrder, rw: ((v: number) => number) | null): number {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  const p = scratch;
+  if (rw) for (let i = 0; i < n; i++) p[i] = fr(rw(w[wOff + i * stride]) * x[xOff + i]);
+  else for (let i = 0; i < n; i++) p[i] = fr(w[wOff + i * stride] * x[xOff + i]);
+  return sumOrdered(p, 0, n, order);
+}
+
+/**
+ * Σ p[lo..hi) in float32, in `order`: sequential; 8 SIMD lanes then a horizontal
+ * sum (a vectorised CPU kernel); pairwise halves (a GPU tree reduction).
+ */
+function sumOrdered(p: Float64Array, lo: number, hi: number, order: SumOrder): number {
   if (order === 'sequential') {
     let s = 0;
-    for (let i = 0; i < n; i++) s = fr(s + term(i));
+    for (let i = lo; i < hi; i++) s = fr(s + p[i]);
     return s;
   }
   if (order === 'lanes8') {
-    // 8 SIMD lanes, then a horizontal sum: what a vectorised CPU kernel does.
     const lanes = [0, 0, 0, 0, 0, 0, 0, 0];
-    for (let i = 0; i < n; i++) lanes[i & 7] = fr(lanes[i & 7] + term(i));
+    for (let i = lo; i < hi; i++) lanes[(i - lo) & 7] = fr(lanes[(i - lo) & 7] + p[i]);
     let s = 0;
     for (const l of lanes) s = fr(s + l);
     return s;
   }
-  const rec = (lo: number, hi: number): number => {
-    if (hi - lo <= 2) {
-      let s = 0;
-      for (let i = lo; i < hi; i++) s = fr(s + term(i));
-      return s;
-    }
-    const mid = (lo + hi) >> 1;
-    return fr(rec(lo, mid) + rec(mid, hi));
-  };
-  return rec(0, n);
+  if (hi - lo <= 2) {
+    let s = 0;
+    for (let i = lo; i < hi; i++) s = fr(s + p[i]);
+    return s;
+  }
+  const mid = (lo + hi) >> 1;
+  return fr(sumOrdered(p, lo, mid, order) + sumOrdered(p, mid, hi, order));
 }
 
-export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision = 'fp32'): Kernels {
-  const rw = precision === 'fp16' ? roundFp16 : precision === 'bf16' ? roundBf16 : fr;
+/** Σ fr(w[wOff + i·stride]·x[xOff + i]) in order, each step rounded: the end-to-end hot loop, without a closure per term. */
+function dotSequential(w: Float32Array, wOff: number, stride: number, x: Float32Array, xOff: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s = fr(s + fr(w[wOff + i * stride] * x[xOff + i]));
+  return s;
+}
+
+export interface TwinOptions {
+  /** Flush every subnormal input and result to zero (GPUs, fast-math CPUs). */
+  flush?: boolean;
+  /** Store bf16 / fp16 weights by truncation instead of rounding to nearest. */
+  truncate?: boolean;
+}
+
+const FLT_MIN = 2 ** -126;
+const flushed = (x: number) => {
+  const r = Math.fround(x);
+  return r > -FLT_MIN && r < FLT_MIN ? 0 : r;
+};
+
+/** Truncation to bf16 (drop the low 16 bits) or fp16 (toward zero). */
+function truncateTo(p: Precision): (x: number) => number {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  if (p === 'bf16') {
+    return (x) => {
+      f[0] = x;
+      u[0] &= 0xffff0000;
+      return f[0];
+    };
+  }
+  return (x) => {
+    const r = roundFp16(x);
+    return Math.abs(r) > Math.abs(x) ? Math.sign(x) * (Math.abs(r) - fp16Ulp(Math.abs(x))) : r;
+  };
+}
+
+function fp16Ulp(a: number): number {
+  return 2 ** (Math.max(Math.floor(Math.log2(a)), -14) - 10);
+}
+
+export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision = 'fp32', opts: TwinOptions = {}): Kernels {
+  const k = makeKernels(order, precision, opts);
+  if (!opts.flush) return k;
+  // Every kernel of the flushing twin runs with fr = flush(fround(·)).
+  const wrapped = {} as Kernels;
+  for (const [name, fn] of Object.entries(k)) {
+    (wrapped as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      fr = flushed;
+      try {
+        const flushedArgs = args.map((a) => (a instanceof Float32Array ? a.map(flushed) : a));
+        // rmsnorm / rope work in place or alias: write the flushed result back.
+        (fn as (...a: unknown[]) => void)(...flushedArgs);
+        args.forEach((a, i) => {
+          if (a instanceof Float32Array && (i === 0 || name === 'rope')) a.set(flushedArgs[i] as Float32Array);
+        });
+      } finally {
+        fr = Math.fround;
+      }
+    };
+  }
+  return wrapped;
+}
+
+function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): Kernels {
+  const rw = precision === 'fp32' ? (x: number) => fr(x) : opts.truncate ? truncateTo(precision) : precision === 'fp16' ? roundFp16 : roundBf16;
+  // float32 weights read as they are, summed in order: the fast loops below.
+  const plain = order === 'sequential' && precision === 'fp32';
+  const rwOrNull = precision === 'fp32' ? null : rw;
   const act = (kind: FfnKind, x: number): number => {
     if (kind === 'relu') return x > 0 ? x : 0;
     if (kind === 'swiglu') return fr(x / fr(1 + fr(Math.exp(-x))));
@@ -51,27 +129,41 @@ export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision
   };
   const activation = (x: Float32Array, ffn: FfnWeights, kind: FfnKind, i: number): number => {
     const dim = x.length;
-    const up = sumProducts(dim, (c) => fr(rw(ffn.up[i * dim + c]) * x[c]), order);
+    const up = plain ? dotSequential(ffn.up, i * dim, 1, x, 0, dim) : dotOrdered(ffn.up, i * dim, 1, x, 0, dim, order, rwOrNull);
     if (ffn.gate && (kind === 'swiglu' || kind === 'geglu')) {
-      const g = sumProducts(dim, (c) => fr(rw(ffn.gate![i * dim + c]) * x[c]), order);
+      const g = plain ? dotSequential(ffn.gate, i * dim, 1, x, 0, dim) : dotOrdered(ffn.gate, i * dim, 1, x, 0, dim, order, rwOrNull);
       return fr(act(kind, g) * up);
     }
     return act(kind, fr(up + (ffn.upBias ? rw(ffn.upBias[i]) : 0)));
   };
   const down = (out: Float32Array, a: (i: number) => number, ffn: FfnWeights, ids: ArrayLike<number>): void => {
     const dim = out.length;
+    if (plain) {
+      // Same order (kept neurons ascending), accumulated per output column.
+      const acc = new Float32Array(dim);
+      for (let k = 0; k < ids.length; k++) {
+        const ai = a(ids[k]);
+        const base = ids[k] * dim;
+        for (let j = 0; j < dim; j++) acc[j] = acc[j] + fr(ai * ffn.downT[base + j]);
+      }
+      for (let j = 0; j < dim; j++) out[j] = fr(acc[j] + (ffn.downBias ? ffn.downBias[j] : 0));
+      return;
+    }
+    const aK = Float64Array.from(ids, (i) => a(i));
+    const p = new Float64Array(ids.length);
     for (let j = 0; j < dim; j++) {
-      const s = sumProducts(ids.length, (k) => fr(a(ids[k]) * rw(ffn.downT[ids[k] * dim + j])), order);
-      out[j] = fr(s + (ffn.downBias ? rw(ffn.downBias[j]) : 0));
+      for (let k = 0; k < ids.length; k++) p[k] = fr(aK[k] * rw(ffn.downT[ids[k] * dim + j]));
+      out[j] = fr(sumOrdered(p, 0, ids.length, order) + (ffn.downBias ? rw(ffn.downBias[j]) : 0));
     }
   };
   const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
   return {
     matvec(out, w, x, rows, cols) {
-      for (let r = 0; r < rows; r++) out[r] = sumProducts(cols, (c) => fr(rw(w[r * cols + c]) * x[c]), order);
+      if (plain) for (let r = 0; r < rows; r++) out[r] = dotSequential(w, r * cols, 1, x, 0, cols);
+      else for (let r = 0; r < rows; r++) out[r] = dotOrdered(w, r * cols, 1, x, 0, cols, order, rwOrNull);
     },
     rmsnorm(out, x, weight, eps) {
-      const ss = sumProducts(x.length, (i) => fr(x[i] * x[i]), order);
+      const ss = dotOrdered(x, 0, 1, x, 0, x.length, order, null);
       const scale = fr(1 / fr(Math.sqrt(fr(fr(ss / x.length) + fr(eps)))));
       for (let i = 0; i < x.length; i++) out[i] = fr(rw(weight[i]) * fr(scale * x[i]));
     },
@@ -97,7 +189,10 @@ export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision
         const kvOff = Math.floor(h / group) * headSize;
         let max = -Infinity;
         for (let t = 0; t <= pos; t++) {
-          sc[t] = fr(sumProducts(headSize, (d) => fr(q[h * headSize + d] * keyCache[t * kvDim + kvOff + d]), order) * scale);
+          const dot = plain
+            ? dotSequential(keyCache, t * kvDim + kvOff, 1, q, h * headSize, headSize)
+            : dotOrdered(keyCache, t * kvDim + kvOff, 1, q, h * headSize, headSize, order, null);
+          sc[t] = fr(dot * scale);
           if (sc[t] > max) max = sc[t];
         }
         let sum = 0;
@@ -107,7 +202,9 @@ export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision
         }
         for (let t = 0; t <= pos; t++) sc[t] = fr(sc[t] / sum);
         for (let d = 0; d < headSize; d++) {
-          out[h * headSize + d] = sumProducts(pos + 1, (t) => fr(sc[t] * valueCache[t * kvDim + kvOff + d]), order);
+          out[h * headSize + d] = plain
+            ? dotSequential(valueCache, kvOff + d, kvDim, sc, 0, pos + 1)
+            : dotOrdered(valueCache, kvOff + d, kvDim, sc, 0, pos + 1, order, null);
         }
       }
     },

@@ -3,8 +3,12 @@
 // report whose verdict is "conformant" only when every row passes.
 
 import type { Backend } from '../core/kernels.js';
-import { runEndToEnd } from './endToEnd.js';
-import { type CheckContext, runKernelChecks } from './kernels.js';
+import type { Model } from '../core/model.js';
+import { Rng } from '../reference/random.js';
+import { checkCallSequences } from './calls.js';
+import { E2E_METHODS, type E2eModel, runEndToEnd, syntheticE2eModels } from './endToEnd.js';
+import { type CheckContext, checkKernel } from './kernels.js';
+import { KERNEL_NAMES } from './cases.js';
 import { runMaskChecks } from './masks.js';
 import { loadStories } from './models.js';
 import { type ConformanceReport, finishReport, type ReportRow } from './report.js';
@@ -25,6 +29,8 @@ export interface ConformanceOptions {
   only?: string[];
   /** How the run was invoked, for replay hints in the report. */
   command?: string;
+  /** More models to run end to end (e.g. `--model FILE`), with seeded random prompts. */
+  models?: { name: string; model: Model }[];
   /** Called after each group of checks (for progress output). */
   onRows?: (rows: ReportRow[]) => void;
 }
@@ -53,10 +59,32 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
     opts.onRows?.(r);
   };
   const K = backend.kernels;
-  add(runKernelChecks(K, ctx, only));
+  // One row at a time, so that progress shows while the LLaMA-size cases run.
+  for (const name of KERNEL_NAMES) if (!only || only(`kernel ${name}`)) add([checkKernel(K, ctx, name)]);
+  if (!only || only('kernel call sequences')) add([checkCallSequences(K, ctx)]);
   add(runMaskChecks(K, ctx, { model: stories.model, prompts: stories.golden.map((g) => g.prompt_tokens) }, only));
-  add(
-    runEndToEnd(K, ctx, { model: stories.model, golden: stories.golden, steps: quick ? 64 : 256, precision: info.precision }, only),
-  );
+  const steps = quick ? 64 : 256;
+  const e2eModels: E2eModel[] = [
+    {
+      name: '',
+      model: stories.model,
+      prompts: stories.golden.map((g, k) => ({ tokens: g.prompt_tokens, label: `prompt ${k} ${JSON.stringify(g.prompt)}`, golden: g.greedy_tokens })),
+      steps,
+      methods: E2E_METHODS,
+    },
+    ...syntheticE2eModels(seed, quick),
+    ...(opts.models ?? []).map((m) => ({ name: m.name, model: m.model, prompts: randomPrompts(m.model, seed), steps: Math.min(quick ? 32 : 128, m.model.config.seqLen), methods: E2E_METHODS })),
+  ];
+  runEndToEnd(K, ctx, { models: e2eModels, precision: info.precision }, only, (row) => add([row]));
   return finishReport({ backend: backend.name, info, seed, runs, quick, rows, elapsedMs: performance.now() - t0 });
+}
+
+/** Two seeded prompts of 6 tokens (BOS first) for a model without golden prompts. */
+function randomPrompts(model: Model, seed: number): E2eModel['prompts'] {
+  const rng = new Rng(seed * 977 + 5);
+  const v = model.config.vocabSize;
+  return [0, 1].map((k) => {
+    const tokens = [1, ...Array.from({ length: 5 }, () => 2 + rng.nextInt(Math.max(v - 2, 1)))];
+    return { tokens, label: `prompt ${k} [${tokens.join(' ')}]` };
+  });
 }

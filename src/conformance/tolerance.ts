@@ -17,7 +17,11 @@
 // so |backend − reference| ≤ |backend − exact| + |reference − exact|; both parts
 // appear below (the second is the u·|y| term plus a float64 γ_n).
 
-import { FLT_MIN, lowestBitExp, roundBf16, roundFp16 } from './fp.js';
+import { FLT_MIN as FLT_MIN_EXPORT, lowestBitExp, roundBf16, roundFp16 } from './fp.js';
+
+// A module-local copy: reading an imported binding in the 45-million-term loops
+// below costs more than the arithmetic.
+const FLT_MIN = FLT_MIN_EXPORT;
 
 export type Precision = 'fp32' | 'fp16' | 'bf16';
 
@@ -41,17 +45,41 @@ export function weightUnit(p: Precision): number {
 }
 
 /**
- * Largest error a backend of precision p may make by storing weight w:
- * 0 when w is representable (so exact cases stay exact), otherwise one whole
- * unit in the last place (2·u_w·|w|) so that truncation (common for bf16) passes,
- * plus fp16's subnormal spacing 2^-24.
+ * Spacing of the weight format at w: bf16 keeps 8 significant bits over float32's
+ * exponent range (subnormal spacing 2^-133), fp16 11 bits with subnormals below
+ * 2^-14 (spacing 2^-24).
+ */
+export function weightUlp(w: number, p: Precision): number {
+  const a = Math.abs(w);
+  if (p === 'bf16') return 2 ** (Math.max(Math.floor(Math.log2(a)), -126) - 7);
+  return 2 ** (Math.max(Math.floor(Math.log2(a)), -14) - 10);
+}
+
+/**
+ * Largest error a backend of precision p may make by storing weight w: 0 when w
+ * is representable (so exact cases stay exact), otherwise two units in the last
+ * place of the format at w. Rounding to nearest errs by at most ½ ulp and
+ * truncation (common for bf16: drop the low 16 bits) by just under 1 ulp, so an
+ * honest conversion uses at most half of this — the same headroom the float32
+ * rounding terms have. (One ulp, or 2·u_w·|w|, would be met with equality by
+ * truncation at weights just above a power of two: |w| = 2^e·(1 + 255/256 … ).)
  */
 export function weightStorageError(w: number, p: Precision): number {
   if (p === 'fp32') return 0;
   const r = p === 'fp16' ? roundFp16(w) : roundBf16(w);
   if (r === w) return 0;
-  return 2 * weightUnit(p) * Math.abs(w) + (p === 'fp16' ? 2 ** -24 : 0);
+  return 2 * weightUlp(w, p);
 }
+
+/**
+ * Flushing a subnormal to zero loses exactly its value: an allowance of that value
+ * alone is met with equality by every flushing backend. The flush terms below
+ * allow twice what flushing can lose, so that a flushed element sits at half its
+ * allowance, like roundings do. They only ever apply to values below 2^-126
+ * (times at most 2^20 · n for a product with a large factor), far below anything
+ * a real bug could hide in.
+ */
+const FLUSH_HEADROOM = 2;
 
 /** Weight magnitudes the generators may use for precision p (fp16 overflows at 65504). */
 export function largeWeight(p: Precision): number {
@@ -97,7 +125,11 @@ export function addTerm(t: DotTerms, w: number, x: number, p: Precision): void {
   }
 }
 
-/** Dot product of row `wOff` of w with x (length n), optionally plus a bias term. */
+/**
+ * Dot product of row `wOff` of w with x (length n), optionally plus a bias term.
+ * The same bookkeeping as n calls of addTerm, kept in locals: the LLaMA-size cases
+ * evaluate it for 45 million terms.
+ */
 export function dotTerms(
   w: Float32Array,
   wOff: number,
@@ -107,8 +139,34 @@ export function dotTerms(
   p: Precision,
   bias?: number,
 ): DotTerms {
-  const t = emptyDot();
-  for (let i = 0; i < n; i++) addTerm(t, w[wOff + i], x[xOff + i], p);
+  let y = 0;
+  let sumAbs = 0;
+  let weightErr = 0;
+  let subMass = 0;
+  let tinyProducts = false;
+  let minLowBit = Infinity;
+  let exactLimit = Infinity; // 2^(24 + minLowBit): beyond it the sum cannot be exact, stop tracking
+  const reduced = p !== 'fp32';
+  for (let i = 0; i < n; i++) {
+    const wi = w[wOff + i];
+    const xi = x[xOff + i];
+    const prod = wi * xi;
+    if (prod === 0) continue; // w = 0 is representable, x = 0 weighs nothing
+    const a = Math.abs(prod);
+    y += prod;
+    sumAbs += a;
+    if (reduced) weightErr += Math.abs(xi) * weightStorageError(wi, p);
+    if (Math.abs(wi) < FLT_MIN || Math.abs(xi) < FLT_MIN) subMass += a;
+    if (a < FLT_MIN) tinyProducts = true;
+    if (sumAbs <= exactLimit) {
+      const lb = lowestBitExp(prod);
+      if (lb < minLowBit) {
+        minLowBit = lb;
+        exactLimit = 2 ** (24 + lb);
+      }
+    }
+  }
+  const t: DotTerms = { n, y, sumAbs, weightErr, subMass, tinyProducts, minLowBit };
   if (bias !== undefined) addTerm(t, bias, 1, p);
   return t;
 }
@@ -130,7 +188,7 @@ export function isExactDot(t: DotTerms): boolean {
 export function dotBound(t: DotTerms): number {
   if (isExactDot(t)) return 0;
   const g = gamma(t.n);
-  const flush = t.subMass + (t.tinyProducts || t.sumAbs < 2 ** -100 ? (t.n + 1) * FLT_MIN : 0) + 2 ** -149;
+  const flush = FLUSH_HEADROOM * t.subMass + (t.tinyProducts || t.sumAbs < 2 ** -100 ? (t.n + 1) * FLT_MIN : 0) + 2 ** -149;
   return g * (t.sumAbs + t.weightErr) + t.weightErr + U32 * Math.abs(t.y) + gamma(t.n, U64) * t.sumAbs + flush;
 }
 
@@ -154,7 +212,7 @@ export function rmsnormBound(x: number, weight: number, scale: number, n: number
   // two products in the backend, one rounding in the reference
   const rel = rho + gamma(3) + rho * gamma(3);
   const wErr = weightStorageError(weight, p) * Math.abs(x * scale) * (1 + rel);
-  const flush = (x !== 0 && Math.abs(x) < FLT_MIN ? out : 0) + 2 * FLT_MIN;
+  const flush = (x !== 0 && Math.abs(x) < FLT_MIN ? FLUSH_HEADROOM * out : 0) + 2 * FLT_MIN;
   return rel * out + wErr + flush;
 }
 
@@ -181,7 +239,7 @@ export function ropeBound(v0: number, v1: number, angle: number, j: number, head
   const mag = Math.abs(v0) + Math.abs(v1);
   const outMax = Math.max(Math.abs(v0 * c - v1 * s), Math.abs(v0 * s + v1 * c));
   // |Δcos|, |Δsin| ≤ |Δangle| (Lipschitz 1) + F_FN (evaluation); then 2 products and a sum.
-  const flush = (Math.abs(v0) < FLT_MIN ? Math.abs(v0) : 0) + (Math.abs(v1) < FLT_MIN ? Math.abs(v1) : 0) + 2 * FLT_MIN;
+  const flush = FLUSH_HEADROOM * ((Math.abs(v0) < FLT_MIN ? Math.abs(v0) : 0) + (Math.abs(v1) < FLT_MIN ? Math.abs(v1) : 0)) + 2 * FLT_MIN;
   return mag * (dAngle + F_FN) * (1 + gamma(2)) + gamma(2) * mag + U32 * outMax + flush;
 }
 
@@ -189,45 +247,80 @@ export function ropeBound(v0: number, v1: number, angle: number, j: number, head
 // Attention
 
 /**
- * Bound for one attention output o_d = Σ_t p_t v_{t,d}. Inputs (exact float64):
- *   scoreAbs[t] = Σ_d |q_d k_{t,d}| / sqrt(headSize), score[t] = the exact score,
- *   p[t] = exact softmax weights, v[t] = v_{t,d}.
- * A score error E_t changes p_t by at most a factor exp(2·max E) (softmax is
- * shift-invariant: the max over t of the errors, twice); the exponential's argument
- * s_t − max carries a further absolute error 2u·|s_t − max|; exp, the sum of T
- * positive terms and the division give F_FN + γ_T + 2u. Then the weighted sum of
- * T values (γ_{T+1}, doubled for backends that normalise after summing).
+ * How far each softmax weight of one head may move. Inputs (exact float64):
+ * scoreAbs[t] = Σ_d |q_d k_{t,d}| / sqrt(headSize), score[t] the exact score,
+ * p[t] the exact softmax weights.
+ *
+ * A backend's exponent for term t is s_t + ε_t with |ε_t| ≤ D_t: the score's own
+ * dot-product error E_t = (γ_h + 3u)·scoreAbs_t + 2u|s_t| (+ FLT_MIN), plus the
+ * rounding of s_t − max (2u·(|s_t − max| + 2·max E); softmax is shift-invariant,
+ * so which max the backend subtracts does not matter otherwise). Then
+ *   p̂_t = e^{s_t+ε_t} / (e^{s_t+ε_t} + Σ_{u≠t} e^{s_u+ε_u})
+ * lies in [e^{a_t−D_t}/(e^{a_t−D_t} + R⁺_t), e^{a_t+D_t}/(e^{a_t+D_t} + R⁻_t)], R± = Σ_{u≠t} e^{a_u±D_u},
+ * an interval that stays informative when the scores are huge (a one-hot softmax
+ * stays one-hot when the gaps exceed the errors), where a factor e^{2·max E}
+ * would be ∞. The exp evaluations, the sum of T terms and the division add a
+ * relative ρ = F + γ_{T+1} + 2u on top. Returns max(p̂ − p) per t, and ρ.
  */
-export function attentionBound(
-  scoreAbs: Float64Array,
-  score: Float64Array,
-  p: Float64Array,
-  v: Float64Array,
-  T: number,
-  headSize: number,
-): number {
+export function softmaxWeightDeviation(scoreAbs: Float64Array, score: Float64Array, p: Float64Array, T: number, headSize: number): { dev: Float64Array; rho: number } {
   let maxScore = -Infinity;
-  for (let t = 0; t < T; t++) if (score[t] > maxScore) maxScore = score[t];
-  let E = 0;
+  let maxE = 0;
+  const E = new Float64Array(T);
   for (let t = 0; t < T; t++) {
-    const e = (gamma(headSize) + 3 * U32) * scoreAbs[t] + 2 * U32 * Math.abs(score[t]) + FLT_MIN;
-    if (e > E) E = e;
+    if (score[t] > maxScore) maxScore = score[t];
+    E[t] = (gamma(headSize) + 3 * U32) * scoreAbs[t] + 2 * U32 * Math.abs(score[t]) + FLT_MIN;
+    if (E[t] > maxE) maxE = E[t];
   }
+  // Work with a_t = s_t − max, shifted by c = max(a_t + D_t) so that no exp overflows.
+  const D = new Float64Array(T);
+  let c = -Infinity;
+  for (let t = 0; t < T; t++) {
+    D[t] = E[t] + 2 * U32 * (Math.abs(score[t] - maxScore) + 2 * maxE);
+    c = Math.max(c, score[t] - maxScore + D[t]);
+  }
+  const up = new Float64Array(T);
+  const down = new Float64Array(T);
+  let zUp = 0;
+  let zDown = 0;
+  for (let t = 0; t < T; t++) {
+    const a = score[t] - maxScore - c;
+    zUp += up[t] = Math.exp(a + D[t]);
+    zDown += down[t] = Math.exp(a - D[t]);
+  }
+  const dev = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
+    // R± by subtraction, widened by float64's own rounding of the sums.
+    const restUp = zUp - up[t] + 1e-14 * zUp;
+    const restDown = Math.max(0, zDown - down[t] - 1e-14 * zDown);
+    const lo = down[t] + restUp > 0 ? down[t] / (down[t] + restUp) : 0;
+    const hi = up[t] + restDown > 0 ? up[t] / (up[t] + restDown) : 1;
+    dev[t] = Math.max(hi - p[t], p[t] - lo, 0) * (1 + 1e-12) + 1e-300;
+  }
+  return { dev, rho: F_FN + gamma(T + 1) + 2 * U32 };
+}
+
+/**
+ * Bound for one attention output o_d = Σ_t p̂_t v_{t,d}, given the weight
+ * deviations of its head: the weights' movement Σ dev_t|v_t| (each weight also
+ * off by ρ relative), then the weighted sum of T values (γ_{T+1}, doubled for
+ * backends that normalise after summing) and the reference's rounding.
+ * The output is a convex combination, so it is never off by more than 2·max|v|.
+ */
+export function attentionBound(w: { dev: Float64Array; rho: number }, p: Float64Array, v: Float64Array, T: number): number {
   const gT = gamma(T + 1);
-  let bound = 0;
-  let outAbs = 0;
-  let weightedAbs = 0;
-  for (let t = 0; t < T; t++) {
-    const rho = Math.expm1(2 * E + 2 * U32 * Math.abs(score[t] - maxScore)) + F_FN + gT + 2 * U32;
-    const pv = p[t] * Math.abs(v[t]);
-    bound += rho * pv;
-    weightedAbs += pv * (1 + rho);
-    outAbs += p[t] * v[t];
-  }
+  let move = 0;
+  let pv = 0;
+  let out = 0;
   let maxV = 0;
-  for (let t = 0; t < T; t++) maxV = Math.max(maxV, Math.abs(v[t]));
-  const total = bound + 2 * gT * weightedAbs + U32 * Math.abs(outAbs) + (T + 2) * FLT_MIN;
-  // The output is a convex combination: it can never be wrong by more than the spread of v.
+  for (let t = 0; t < T; t++) {
+    const av = Math.abs(v[t]);
+    move += w.dev[t] * av;
+    pv += p[t] * av;
+    out += p[t] * v[t];
+    if (av > maxV) maxV = av;
+  }
+  const hatPv = (pv + move) * (1 + w.rho); // Σ p̂|v|
+  const total = move + w.rho * (pv + move) + 2 * gT * hatPv + U32 * Math.abs(out) + (T + 2) * FLT_MIN;
   return Math.min(total, 2 * maxV + FLT_MIN);
 }
 

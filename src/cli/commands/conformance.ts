@@ -6,7 +6,9 @@
 // reference: a report for the reference under another backend's name would be a
 // false "conformant".
 
+import path from 'node:path';
 import type { Command } from 'commander';
+import { loadCheckpoint } from '../../models/llama2c.js';
 import '../../backends/all.js';
 import { loadBackend, loadBackendModule, registeredBackendNames } from '../../backends/registry.js';
 import type { Backend } from '../../core/kernels.js';
@@ -23,6 +25,25 @@ interface ConformanceCliOptions {
   quick?: boolean;
   only?: string[];
   modelDir?: string;
+  model?: string[];
+}
+
+/**
+ * The backend a check runs on: --backend NAME or --backend-module FILE. A known
+ * backend that cannot run here ends in one line saying so and that nothing else
+ * was checked in its place (tda generate would fall back to the reference).
+ */
+export async function backendToCheck(o: { backend?: string; backendModule?: string }): Promise<Backend> {
+  if (!o.backend === !o.backendModule) throw new UserError('give exactly one of --backend NAME or --backend-module FILE');
+  if (o.backendModule) return loadBackendModule(o.backendModule);
+  try {
+    return await loadBackend(o.backend!);
+  } catch (e) {
+    if (e instanceof UserError && registeredBackendNames().includes(o.backend!)) {
+      throw new UserError(`${e.message}; nothing was checked (conformance does not fall back to the reference)`);
+    }
+    throw e;
+  }
 }
 
 export function conformanceCommand(program: Command): void {
@@ -36,23 +57,11 @@ export function conformanceCommand(program: Command): void {
     .option('--quick', 'fewer runs, no LLaMA-size FFN cases, 64-step generations')
     .option('--json', 'print the report as JSON')
     .option('--only <check...>', 'run only checks whose name contains this text (e.g. "kernel matvec")')
+    .option('--model <file...>', 'also run the end-to-end checks on these llama2.c checkpoints (seeded random prompts)')
     .option('--model-dir <dir>', 'folder holding stories260K.bin (default $TDA_MODEL_DIR, else the embedded copy)')
     .action(async (o: ConformanceCliOptions) => {
-      if (!o.backend === !o.backendModule) throw new UserError('give exactly one of --backend NAME or --backend-module FILE');
-      let backend: Backend;
-      if (o.backendModule) backend = await loadBackendModule(o.backendModule);
-      else {
-        try {
-          backend = await loadBackend(o.backend!);
-        } catch (e) {
-          // A known backend that cannot run here: one line saying so, and that nothing
-          // else was checked in its place (tda generate would fall back to the reference).
-          if (e instanceof UserError && registeredBackendNames().includes(o.backend!)) {
-            throw new UserError(`${e.message}; nothing was checked (conformance does not fall back to the reference)`);
-          }
-          throw e;
-        }
-      }
+      const backend = await backendToCheck(o);
+      const models = (o.model ?? []).map((f) => ({ name: path.basename(f), model: loadCheckpoint(f) }));
       const command = [
         'tda conformance',
         o.backendModule ? `--backend-module ${o.backendModule}` : `--backend ${o.backend}`,
@@ -60,7 +69,8 @@ export function conformanceCommand(program: Command): void {
         o.runs !== undefined ? `--runs ${o.runs}` : '',
         o.quick ? '--quick' : '',
       ].filter(Boolean).join(' ');
-      if (!o.json) process.stderr.write(`checking ${backend.name} …\n`);
+      process.stderr.write(`checking ${backend.name} …\n`);
+      let last = performance.now();
       try {
         const report = await runConformance(backend, {
           seed: o.seed,
@@ -69,6 +79,12 @@ export function conformanceCommand(program: Command): void {
           only: o.only,
           modelDir: o.modelDir,
           command,
+          models,
+          onRows: (rows) => {
+            const now = performance.now();
+            for (const r of rows) process.stderr.write(`  ${r.verdict === 'pass' ? 'pass' : 'FAIL'}  ${r.check}  (${((now - last) / 1000).toFixed(1)} s)\n`);
+            last = now;
+          },
         });
         process.stdout.write(`${o.json ? reportJson(report) : formatReport(report)}\n`);
         if (!report.conformant) {

@@ -1,0 +1,77 @@
+// The model as a reduced-precision backend stores it. An fp16 / bf16 backend
+// rounds every weight (to nearest, or by truncation — both honest); the logits of
+// two honest bf16 backends then differ from the float32 reference by whole logits,
+// far more than a wrong mask moves them. So end to end, a reduced-precision
+// backend is compared with the reference run on *its own* stored weights, read
+// back through its kernels:
+//   matvec(out, W, [1], rows·cols, 1)        out = stored(W)   (one exact product per row)
+//   ffnDown(out, [1], {downT: W}, null)      out = stored(W)   (the FFN matrices and biases)
+//   rmsnorm(out, 1…1, g, 0)                  out = stored(g)   (scale 1/sqrt(1) = 1)
+// Each probe runs on a copy (a fresh array identity), never on the model's own
+// arrays, so no device cache keyed by those is touched. The kernel rows bound the
+// storage error of every weight (tolerance.ts, weightStorageError), so a backend
+// cannot hide a wrong rounding here: this only removes the honest part.
+
+import type { Kernels } from '../core/kernels.js';
+import type { FfnWeights, LayerWeights, Model } from '../core/model.js';
+
+/** Largest probe per call: GPU grids have limits in the millions. */
+const CHUNK = 1 << 20;
+
+function viaMatvec(K: Kernels, w: Float32Array): Float32Array {
+  const out = new Float32Array(w.length);
+  const one = Float32Array.of(1);
+  for (let off = 0; off < w.length; off += CHUNK) {
+    const part = w.slice(off, Math.min(w.length, off + CHUNK));
+    const o = new Float32Array(part.length);
+    K.matvec(o, part, one, part.length, 1);
+    out.set(o, off);
+  }
+  return out;
+}
+
+function viaFfnDown(K: Kernels, w: Float32Array): Float32Array {
+  const out = new Float32Array(w.length);
+  const one = Float32Array.of(1);
+  for (let off = 0; off < w.length; off += CHUNK) {
+    const part = w.slice(off, Math.min(w.length, off + CHUNK));
+    const o = new Float32Array(part.length);
+    const ffn: FfnWeights = { gate: null, up: new Float32Array(part.length), downT: part, upBias: null, downBias: null };
+    K.ffnDown(o, one, ffn, null);
+    out.set(o, off);
+  }
+  return out;
+}
+
+function viaRmsnorm(K: Kernels, g: Float32Array): Float32Array {
+  const out = new Float32Array(g.length);
+  K.rmsnorm(out, new Float32Array(g.length).fill(1), g.slice(), 0);
+  return out;
+}
+
+/** The model with every weight replaced by the backend's stored value of it. */
+export function storedModel(model: Model, K: Kernels): Model {
+  const w = model.weights;
+  const ffnOf = (f: FfnWeights): FfnWeights => ({
+    gate: f.gate ? viaFfnDown(K, f.gate) : null,
+    up: viaFfnDown(K, f.up),
+    downT: viaFfnDown(K, f.downT),
+    upBias: f.upBias ? viaFfnDown(K, f.upBias) : null,
+    downBias: f.downBias ? viaFfnDown(K, f.downBias) : null,
+  });
+  const layers: LayerWeights[] = w.layers.map((l) => ({
+    rmsAtt: viaRmsnorm(K, l.rmsAtt),
+    wq: viaMatvec(K, l.wq),
+    wk: viaMatvec(K, l.wk),
+    wv: viaMatvec(K, l.wv),
+    wo: viaMatvec(K, l.wo),
+    rmsFfn: viaRmsnorm(K, l.rmsFfn),
+    ffn: ffnOf(l.ffn),
+  }));
+  return {
+    ...model,
+    // The decoder copies embedding rows itself (no kernel): those stay as loaded.
+    weights: { ...w, layers, rmsFinal: viaRmsnorm(K, w.rmsFinal), classifier: viaMatvec(K, w.classifier) },
+    fingerprint: `${model.fingerprint}|stored by the backend`,
+  };
+}
