@@ -9,7 +9,8 @@ import { formatReport, reportJson, runConformance } from '../conformance/index.j
 import { loadPageBackend, UnavailableError } from './backends.js';
 import { type HarnessMessage, MODEL_DIR, MODEL_FILES, type RunRequest } from './protocol.js';
 
-const scope = self as unknown as DedicatedWorkerGlobalScope;
+// The worker global (the DOM typings describe a window, not a worker).
+const scope = self as unknown as { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
 const post = (m: HarnessMessage) => scope.postMessage(m);
 
 async function mountModel(): Promise<void> {

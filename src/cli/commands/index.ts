@@ -5,3 +5,4 @@ export { compareCommand } from './compare.js';
 export { specCommand } from './spec.js';
 export { conformanceCommand } from './conformance.js';
 export { benchCommand } from './bench.js';
+export { serveCommand } from './serve.js';
