@@ -51,6 +51,10 @@ export async function startPageServer(port: number): Promise<PageServer> {
       'Cross-Origin-Embedder-Policy': 'require-corp',
       'Cache-Control': 'no-store',
     };
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204, headers).end();
+      return;
+    }
     const script = scripts.get(url.pathname);
     const file = files.get(url.pathname);
     if (req.method !== 'GET' || (!script && !file)) {
