@@ -57,13 +57,14 @@ export async function startPageServer(port: number): Promise<PageServer> {
     }
     const script = scripts.get(url.pathname);
     const file = files.get(url.pathname);
-    if (req.method !== 'GET' || (!script && !file)) {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (!script && !file)) {
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end(`not found: ${url.pathname}\n`);
       return;
     }
     const type = TYPES[path.extname(file ?? url.pathname) || '.html'] ?? 'application/octet-stream';
     res.writeHead(200, { ...headers, 'Content-Type': type });
-    if (script) res.end(script);
+    if (req.method === 'HEAD') res.end();
+    else if (script) res.end(script);
     else fs.createReadStream(file!).pipe(res);
   });
   await new Promise<void>((resolve, reject) => {
