@@ -35,17 +35,18 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** The CLI's verdict in the page's words. */
-function cliVerdict(backend: string): Promise<string> {
+/** The CLI's verdict in the page's words, and its last line on stderr (which checks failed). */
+function cliVerdict(backend: string): Promise<{ verdict: string; detail: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), 'conformance', '--backend', backend, '--quick'], { cwd: ROOT });
     let stderr = '';
     p.stdout.resume();
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) =>
-      resolve(code === 0 ? 'CONFORMANT' : code === 1 ? 'NOT CONFORMANT' : `exit ${code}: ${stderr.trim().split('\n').pop()}`),
-    );
+    p.on('close', (code) => {
+      const detail = stderr.trim().split('\n').pop() ?? '';
+      resolve({ verdict: code === 0 ? 'CONFORMANT' : code === 1 ? 'NOT CONFORMANT' : `exit ${code}`, detail });
+    });
   });
 }
 
@@ -69,6 +70,31 @@ async function expectDownloadedReport(page: Page, verdict: string): Promise<void
   expect(shown.length).toBeGreaterThan(0);
 }
 
+describe('tda serve', () => {
+  it('serves the page cross-origin isolated on 127.0.0.1 until interrupted', async () => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), 'serve', '--port', '0'], { cwd: ROOT });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      p.on('close', (code) => reject(new Error(`tda serve exited (${code})`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const res = await fetch(`${url}?backend=webgpu`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(await res.text()).toContain('id="verdict"');
+    expect((await fetch(`${url}assets/stories260K/stories260K.bin`)).status).toBe(200);
+    expect((await fetch(`${url}src/cli/main.ts`)).status).toBe(404);
+    const exit = new Promise<number | null>((resolve) => p.on('close', resolve));
+    p.kill('SIGINT');
+    expect(await exit).toBe(0);
+  }, 60_000);
+});
+
 describe('conformance page in headless Chromium', () => {
   for (const backend of ['reference', 'tfjs-wasm', 'gpujs', 'webgpu']) {
     it(`${backend}: the page's verdict equals the CLI's`, async () => {
@@ -79,8 +105,8 @@ describe('conformance page in headless Chromium', () => {
         // Both at once: each is mostly one thread, and they share nothing.
         const [inPage, cli] = await Promise.all([pageVerdict(page, backend), cliVerdict(backend)]);
         expect(errors).toEqual([]);
-        expect(inPage.verdict, inPage.progress).toBe(cli);
-        if (backend === 'webgpu') expect(cli).toBe('CONFORMANT');
+        expect(inPage.verdict, `page: ${inPage.progress}; cli: ${cli.detail}`).toBe(cli.verdict);
+        if (backend === 'webgpu') expect(cli.verdict, cli.detail).toBe('CONFORMANT');
         if (backend === 'reference') await expectDownloadedReport(page, inPage.verdict);
       } finally {
         await page.close();

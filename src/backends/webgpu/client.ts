@@ -5,7 +5,8 @@
 // Weights (matvec's w, rmsnorm's weight, every FFN matrix and bias) are uploaded
 // once, on first use, and named by an id afterwards — a WeakMap keyed by the array's
 // identity, as the kernel contract allows (src/core/kernels.ts); the GPU copy is
-// released when the array is garbage-collected. Everything else (x, q, the rows
+// released when the array is garbage-collected, or when more than 1 GiB of weights
+// is resident (least recently used first). Everything else (x, q, the rows
 // 0..pos of the KV cache, activations, kept lists) is sent fresh on every call, so
 // no state survives from one call to the next.
 
@@ -36,7 +37,11 @@ export function adapterName(a: AdapterSummary): string {
   return `${name} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'})`;
 }
 
+/** Most bytes of weights kept on the device at once (four LLaMA-7B FFN matrices fit). */
+const WEIGHT_CACHE_BYTES = 1 << 30;
+
 export function createWebGpuBackend(worker: GpuWorkerHandle, adapter: AdapterSummary, extraNotes: string[] = []): Backend {
+  const weightCacheBytes = Math.min(WEIGHT_CACHE_BYTES, adapter.maxBufferBytes * 4);
   const signal = new Int32Array(new SharedArrayBuffer(12));
   const errorBytes = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
   let result = new Float32Array(new SharedArrayBuffer(4 * 4096));
@@ -72,21 +77,46 @@ export function createWebGpuBackend(worker: GpuWorkerHandle, adapter: AdapterSum
     return a instanceof Float32Array ? new Float32Array(a) : new Int32Array(a);
   }
 
+  // Device copies of weights, least recently used first. The harness and the
+  // decoder drop weight arrays all the time, but FinalizationRegistry callbacks only
+  // run when the calling thread's event loop turns — which a synchronous harness run
+  // may not do for a minute — so the cache is also capped in bytes: beyond
+  // WEIGHT_CACHE_BYTES the least recently used copies are released, to be uploaded
+  // again if their array comes back.
   let nextId = 1;
   const ids = new WeakMap<Float32Array, number>();
-  const released = new FinalizationRegistry<number>((id) => {
+  const resident = new Map<number, { bytes: number; array: WeakRef<Float32Array> }>();
+  let residentBytes = 0;
+  const release = (id: number) => {
+    const r = resident.get(id);
+    if (!r) return;
+    resident.delete(id);
+    residentBytes -= r.bytes;
+    const a = r.array.deref();
+    if (a && ids.get(a) === id) ids.delete(a);
     worker.postMessage({ req: { op: 'release', id } } satisfies Envelope, []);
-  });
+  };
+  const released = new FinalizationRegistry<number>(release);
   function weightId(w: Float32Array | null): number {
     if (!w) return 0;
     let id = ids.get(w);
-    if (id === undefined) {
-      id = nextId++;
-      const data = copy(w);
-      call({ op: 'upload', id, data }, [data.buffer], 0);
-      ids.set(w, id);
-      released.register(w, id);
+    if (id !== undefined) {
+      const r = resident.get(id)!;
+      resident.delete(id); // most recently used goes last
+      resident.set(id, r);
+      return id;
     }
+    for (const [old] of resident) {
+      if (residentBytes + w.byteLength <= weightCacheBytes) break;
+      release(old);
+    }
+    id = nextId++;
+    const data = copy(w);
+    call({ op: 'upload', id, data }, [data.buffer], 0);
+    ids.set(w, id);
+    resident.set(id, { bytes: w.byteLength, array: new WeakRef(w) });
+    residentBytes += w.byteLength;
+    released.register(w, id);
     return id;
   }
   const ffnIds = (f: FfnWeights): FfnIds => ({
