@@ -5,3 +5,4 @@ import './tfjs-wasm/index.js';
 import './gpujs/index.js';
 import './native-cpu/index.js';
 import './native-cuda/index.js';
+import './webgpu/index.js';

@@ -40,6 +40,8 @@ export const GL_MODES: readonly string[] = ['headlessgl', 'webgl', 'webgl2'];
 export interface GpuJsOptions {
   /** Fail (instead of computing elsewhere) if any kernel does not run in headless GL. */
   requireGl: boolean;
+  /** The GL context's own description where the caller knows it (a browser's WebGL); default: probe headless GL. */
+  gl?: GlStatus;
 }
 
 export interface GpuJsBackend extends Backend {
@@ -50,7 +52,7 @@ export interface GpuJsBackend extends Backend {
 export class GlRequiredError extends Error {}
 
 export function createGpuJsBackend(name: string, options: GpuJsOptions): GpuJsBackend {
-  const gl: GlStatus = probeHeadlessGl();
+  const gl: GlStatus = options.gl ?? probeHeadlessGl();
   if (options.requireGl && !gl.available) throw new GlRequiredError(gl.detail);
   const gpu = new GPU(options.requireGl ? { mode: 'headlessgl' } : {});
 

@@ -6,3 +6,4 @@ export { specCommand } from './spec.js';
 export { conformanceCommand } from './conformance.js';
 export { benchCommand } from './bench.js';
 export { vectorsCommand } from './vectors.js';
+export { serveCommand } from './serve.js';

@@ -1,0 +1,42 @@
+// The webgpu backend in Node: a worker thread owns the device (node-worker.ts); the
+// calling thread runs the synchronous kernels of client.ts against it.
+
+import { Worker } from 'node:worker_threads';
+import type { Backend } from '../../core/kernels.js';
+import { createWebGpuBackend } from './client.js';
+import type { Hello } from './protocol.js';
+import { prepareVulkan } from './vulkan.js';
+
+const START_TIMEOUT_MS = 60_000;
+
+/** Starts the worker and waits for its adapter; throws Error(reason) when there is none. */
+export async function createNodeWebGpuBackend(): Promise<Backend> {
+  const notes = prepareVulkan();
+  const worker = new Worker(new URL('./node-worker.mjs', import.meta.url), { stderr: true });
+  // Dawn's own warnings (e.g. a Vulkan driver that failed to load) are kept for
+  // the reason line instead of being printed into the middle of a report.
+  let stderr = '';
+  worker.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let hello: Hello;
+  try {
+    hello = await new Promise<Hello>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the WebGPU worker did not start in ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      worker.once('message', (m: Hello) => (clearTimeout(timer), resolve(m)));
+      worker.once('error', (e) => (clearTimeout(timer), reject(e)));
+      worker.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the WebGPU worker exited (code ${code})`))));
+    });
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  if (hello.type === 'unavailable') {
+    await worker.terminate();
+    const dawn = stderr.split('\n').find((l) => /^Warning: (Couldn't load Vulkan|vkCreateInstance)/.test(l));
+    throw new Error(`${hello.reason}${dawn ? ` (${dawn.replace(/^Warning: /, '')})` : ''}`);
+  }
+  worker.removeAllListeners();
+  worker.stderr.removeAllListeners();
+  worker.stderr.resume();
+  worker.unref(); // an idle GPU worker must not keep the process alive
+  return createWebGpuBackend(worker, hello.adapter, notes);
+}

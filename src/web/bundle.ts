@@ -1,0 +1,45 @@
+// Bundles the page and its two workers for the browser with esbuild, in memory, at
+// serve time (a fraction of a second; nothing is written to disk). Node built-ins
+// the harness and backends import are mapped to the small browser versions in
+// shims/; the `webgpu` package (dawn.node) and worker_threads are Node-only and
+// never reached from these entry points.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SHIMS = new Set(['fs', 'path', 'crypto', 'os', 'module', 'url']);
+
+const nodeShims: Plugin = {
+  name: 'node-shims',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => {
+      const name = args.path.slice('node:'.length);
+      if (!SHIMS.has(name)) return { errors: [{ text: `${args.path} has no browser shim (imported by ${args.importer})` }] };
+      return { path: path.join(here, 'shims', `${name}.ts`) };
+    });
+  },
+};
+
+export const ENTRY_POINTS = { page: 'page.ts', 'harness-worker': 'harness-worker.ts', 'gpu-worker': 'gpu-worker.ts' };
+
+/** The bundled scripts, by URL path ("/page.js", …). */
+export async function bundleWeb(): Promise<Map<string, string>> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([k, f]) => [k, path.join(here, f)])),
+    bundle: true,
+    write: false,
+    outdir: '/',
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    // The harness reads a few environment variables (TDA_GOLDEN, …): none in a page.
+    define: { 'process.env': '{}' },
+    plugins: [nodeShims],
+    logLevel: 'silent',
+    legalComments: 'none',
+  });
+  return new Map(result.outputFiles.map((f) => [f.path, f.text]));
+}

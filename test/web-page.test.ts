@@ -1,0 +1,127 @@
+// The conformance page (`tda serve`) in a real headless Chromium — Debian's
+// `chromium` package, driven by playwright-core with no browser download: for each
+// backend the page runs `?backend=NAME&quick=1&autorun=1` unattended and its verdict
+// in #verdict must equal the CLI's (`tda conformance --backend NAME --quick`, exit 0
+// = CONFORMANT, 1 = NOT CONFORMANT). The CLI run for webgpu must pass. The JSON
+// report offered for download is the report the page judged by.
+//
+// Without /usr/bin/chromium these tests fail (apt-get install chromium), never skip.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPageServer, type PageServer } from '../src/web/server.js';
+import { ROOT } from './helpers.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
+const RUN_TIMEOUT_MS = 600_000;
+
+let server: PageServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: the page tests need Debian's chromium package (apt-get install chromium)`);
+  }
+  server = await startPageServer(0);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The CLI's verdict in the page's words, and its last line on stderr (which checks failed). */
+function cliVerdict(backend: string): Promise<{ verdict: string; detail: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), 'conformance', '--backend', backend, '--quick'], { cwd: ROOT });
+    let stderr = '';
+    p.stdout.resume();
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const detail = stderr.trim().split('\n').pop() ?? '';
+      resolve({ verdict: code === 0 ? 'CONFORMANT' : code === 1 ? 'NOT CONFORMANT' : `exit ${code}`, detail });
+    });
+  });
+}
+
+/** Opens the unattended URL and waits for #verdict. */
+async function pageVerdict(page: Page, backend: string): Promise<{ verdict: string; progress: string }> {
+  await page.goto(`${server.url}?backend=${backend}&quick=1&autorun=1`);
+  await page.waitForFunction(() => document.getElementById('verdict')!.textContent !== '', null, {
+    timeout: RUN_TIMEOUT_MS,
+    polling: 1000,
+  });
+  return { verdict: (await page.textContent('#verdict'))!, progress: (await page.textContent('#progress'))! };
+}
+
+/** The JSON report offered for download is the one behind the verdict and the table. */
+async function expectDownloadedReport(page: Page, verdict: string): Promise<void> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  const report = JSON.parse(fs.readFileSync((await download.path())!, 'utf8'));
+  expect(report.conformant ? 'CONFORMANT' : 'NOT CONFORMANT').toBe(verdict);
+  const shown = await page.$$eval('#report tbody tr', (trs) => trs.map((tr) => tr.firstElementChild!.textContent));
+  expect(shown).toEqual(report.rows.map((r: { check: string }) => r.check));
+  expect(shown.length).toBeGreaterThan(0);
+}
+
+describe('tda serve', () => {
+  it('serves the page cross-origin isolated on 127.0.0.1 until interrupted', async () => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), 'serve', '--port', '0'], { cwd: ROOT });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      p.on('close', (code) => reject(new Error(`tda serve exited (${code})`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const res = await fetch(`${url}?backend=webgpu`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(await res.text()).toContain('id="verdict"');
+    expect((await fetch(`${url}assets/stories260K/stories260K.bin`)).status).toBe(200);
+    expect((await fetch(`${url}src/cli/main.ts`)).status).toBe(404);
+    const exit = new Promise<number | null>((resolve) => p.on('close', resolve));
+    p.kill('SIGINT');
+    expect(await exit).toBe(0);
+  }, 60_000);
+});
+
+describe('conformance page in headless Chromium', () => {
+  for (const backend of ['reference', 'tfjs-wasm', 'gpujs', 'webgpu']) {
+    it(`${backend}: the page's verdict equals the CLI's`, async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        // Both at once: each is mostly one thread, and they share nothing.
+        const [inPage, cli] = await Promise.all([pageVerdict(page, backend), cliVerdict(backend)]);
+        expect(errors).toEqual([]);
+        expect(inPage.verdict, `page: ${inPage.progress}; cli: ${cli.detail}`).toBe(cli.verdict);
+        if (backend === 'webgpu') expect(cli.verdict, cli.detail).toBe('CONFORMANT');
+        if (backend === 'reference') await expectDownloadedReport(page, inPage.verdict);
+      } finally {
+        await page.close();
+      }
+    }, RUN_TIMEOUT_MS + 60_000);
+  }
+
+  it('says so when it cannot run a backend, and judges nothing', async () => {
+    const page = await browser.newPage();
+    try {
+      const { verdict, progress } = await pageVerdict(page, 'native-cpu');
+      expect(verdict).toBe('UNAVAILABLE');
+      expect(progress).toMatch(/unknown backend "native-cpu".*nothing was checked/);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
