@@ -151,7 +151,9 @@ describe('bad GGUF files: one-line errors naming the file and the field', () => 
 
   it('wrong magic, truncated header, truncated data', async () => {
     await fails(edited((b) => void b.write('GGUX', 0)), /not a readable GGUF header: .*magic/);
-    await fails(edited((b) => b.subarray(0, 200)), /not a readable GGUF header: it runs past the end of the file \(200 bytes; truncated\)/);
+    await fails(edited((b) => b.subarray(0, 200)), /tensor_count 20 cannot fit in a file of 200 bytes \(truncated or corrupted\)/);
+    await fails(edited((b) => b.subarray(0, 3000)), /not a readable GGUF header: it runs past the end of the file \(3000 bytes; truncated\)/);
+    await fails(edited((b) => void b.writeBigUInt64LE(9_000_000n, 8)), /tensor_count 9000000 cannot fit in a file of \d+ bytes \(truncated or corrupted\)/);
     await fails(edited((b) => b.subarray(0, b.length - 64)), /tensor output_norm\.weight: data at offset \d+ \(\+\d+ bytes\) lies outside the file/);
   });
 
