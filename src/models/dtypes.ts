@@ -1,7 +1,7 @@
 // Tensor element types shared by the GGUF and safetensors loaders, decoded to the
 // reference's float32 on load (exactly: F16 and BF16 widen without rounding; a Q8_0
-// block is its float16 scale d times each int8 q, d·q computed in float32 as ggml's
-// dequantize_row_q8_0 does). The encoders exist to write test files.
+// block is its float16 scale d times each int8 q, a Q4_0 block d times each 4-bit q − 8,
+// computed in float32 as ggml's dequantize_row_q8_0 / _q4_0 do). The encoders exist to write test files.
 
 /** float16 bits → float32 value (exact). */
 export function f16ToF32(h: number): number {

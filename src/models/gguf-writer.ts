@@ -1,5 +1,5 @@
-// A minimal GGUF (version 3) writer: typed key/value metadata, then F32, F16, BF16 or
-// Q8_0 tensors. It writes the kit's test files and the llama.cpp baseline's exports;
+// A minimal GGUF (version 3) writer: typed key/value metadata, then F32, F16, BF16, Q8_0
+// or Q4_0 tensors. It writes the kit's test files and the llama.cpp baseline's exports;
 // reading goes through src/models/gguf.ts.
 //
 // File layout, little-endian throughout:
