@@ -1,12 +1,12 @@
 // GGUF: element types decoded exactly, stories260K written as GGUF reproduces the
 // llama2.c model bit for bit, and llama.cpp (through node-llama-cpp, the second
 // oracle) produces the kit's greedy tokens on the same files — llama in F32, F16,
-// BF16 and Q8_0, qwen2 with non-zero biases, gemma — for stories260K's real weights
+// BF16, Q8_0 and Q4_0, qwen2 with non-zero biases, gemma — for stories260K's real weights
 // and for synthetic ones (GQA; Gemma with head width ≠ dim / heads).
 //
 // Note on F16/BF16/Q8_0: the kit dequantises weights to float32 and keeps float32
 // activations; llama.cpp's CPU matmuls round the activations to the weight type's dot
-// type (F16, BF16, Q8_0) first. Greedy tokens still agree on the cases listed here; the
+// type (F16, BF16, Q8_0 — also for Q4_0 weights) first. Greedy tokens still agree on the cases listed here; the
 // logits differ by that rounding, so only tokens are compared. Gemma in BF16 is left
 // out on purpose: there llama.cpp's bfloat16 activations (8 significant bits) change
 // a greedy choice within 64 tokens, by design of its arithmetic, not of the file; the
@@ -39,7 +39,7 @@ const tok = loadTokenizer(path.join(dir, 'tok512.bin'), 512);
 const golden = JSON.parse(fs.readFileSync(path.join(dir, 'stories260K-greedy.json'), 'utf8')).cases as { prompt: string; prompt_tokens: number[]; greedy_tokens: number[]; steps: number }[];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tda-models-gguf-'));
 
-function write(model: Model, vocab: GgufVocab, name: string, arch: Arch, type: 'F32' | 'F16' | 'BF16' | 'Q8_0'): string {
+function write(model: Model, vocab: GgufVocab, name: string, arch: Arch, type: 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0'): string {
   const file = path.join(tmp, `${name}-${arch}-${type}.gguf`);
   writeModelGguf(model, vocab, file, { name, architecture: arch, type });
   return file;
@@ -49,21 +49,33 @@ describe('GGUF element types', () => {
   it('float16 and bfloat16 decode exactly and every finite value round-trips', () => {
     expect([0x3c00, 0xc000, 0x7bff, 0x0001, 0x0400, 0x8000].map(f16ToF32)).toEqual([1, -2, 65504, 2 ** -24, 2 ** -14, -0]);
     expect([0x3f80, 0xc040, 0x0001].map(bf16ToF32)).toEqual([1, -3, 2 ** -133]);
+    const mismatches: number[] = [];
     for (let h = 0; h < 0x10000; h++) {
-      if ((h & 0x7c00) !== 0x7c00) expect(f32ToF16(f16ToF32(h))).toBe(h);
-      if ((h & 0x7f80) !== 0x7f80) expect(f32ToBf16(bf16ToF32(h))).toBe(h);
+      if ((h & 0x7c00) !== 0x7c00 && f32ToF16(f16ToF32(h)) !== h) mismatches.push(h);
+      if ((h & 0x7f80) !== 0x7f80 && f32ToBf16(bf16ToF32(h)) !== h) mismatches.push(h);
     }
+    expect(mismatches).toEqual([]);
+    // The table-driven decoder agrees with the scalar one on every float16 pattern.
+    const all = Uint16Array.from({ length: 0x10000 }, (_, h) => h);
+    const decoded = decodeTensor('F16', new Uint8Array(all.buffer), 0x10000);
+    expect(Array.from(decoded).every((v, h) => Object.is(v, f16ToF32(h)) || (Number.isNaN(v) && Number.isNaN(f16ToF32(h))))).toBe(true);
     // Round to nearest even at the halfway point between 1 and the next float16 (1 + 2^-10).
     expect(f32ToF16(1 + 2 ** -11)).toBe(0x3c00);
     expect(f32ToF16(1 + 3 * 2 ** -11)).toBe(0x3c02);
   });
 
-  it('Q8_0 blocks are d · q with d the float16 scale (ggml dequantize_row_q8_0)', () => {
+  it('Q8_0 blocks are d · q and Q4_0 blocks (q − 8) · d, d the float16 scale (ggml dequantize_row_q8_0 / _q4_0)', () => {
     const block = new Uint8Array(34);
     new DataView(block.buffer).setUint16(0, 0x3800, true); // d = 0.5
     for (let j = 0; j < 32; j++) block[2 + j] = (j - 16) & 0xff;
     expect(Array.from(decodeTensor('Q8_0', block, 32))).toEqual(Array.from({ length: 32 }, (_, j) => 0.5 * (j - 16)));
+    const q4 = new Uint8Array(18);
+    new DataView(q4.buffer).setUint16(0, 0x4000, true); // d = 2
+    for (let j = 0; j < 16; j++) q4[2 + j] = j | ((15 - j) << 4); // value j: j − 8; value j + 16: 7 − j
+    expect(Array.from(decodeTensor('Q4_0', q4, 32))).toEqual([...Array.from({ length: 16 }, (_, j) => 2 * (j - 8)), ...Array.from({ length: 16 }, (_, j) => 2 * (7 - j))]);
     const x = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 3);
+    const back4 = decodeTensor('Q4_0', encodeTensor('Q4_0', x), 64);
+    for (let i = 0; i < 64; i++) expect(Math.abs(back4[i] - x[i])).toBeLessThanOrEqual((3 / 8) * 1.01); // one step |d| = amax/8: the end opposite max clips at 7·d
     const back = decodeTensor('Q8_0', encodeTensor('Q8_0', x), 64);
     for (let i = 0; i < 64; i++) expect(Math.abs(back[i] - x[i])).toBeLessThanOrEqual((3 / 127) * 0.5 * 1.01); // half a step of d ≈ amax/127
   });
@@ -103,8 +115,8 @@ async function expectSameTokensAsLlamaCpp(model: Model, file: string, prompt: nu
 
 describe('llama.cpp as a second oracle: greedy tokens on the same GGUF file', () => {
   const prompt = tok.encode('Once upon a time, there was a little girl');
-  const cases: [Arch, 'F32' | 'F16' | 'BF16' | 'Q8_0'][] = [
-    ['llama', 'F32'], ['llama', 'F16'], ['llama', 'BF16'], ['llama', 'Q8_0'], ['qwen2', 'F32'], ['qwen2', 'F16'], ['gemma', 'F32'], ['gemma', 'F16'], ['gemma', 'Q8_0'],
+  const cases: [Arch, 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0'][] = [
+    ['llama', 'F32'], ['llama', 'F16'], ['llama', 'BF16'], ['llama', 'Q8_0'], ['llama', 'Q4_0'], ['qwen2', 'F32'], ['qwen2', 'F16'], ['gemma', 'F32'], ['gemma', 'F16'], ['gemma', 'Q8_0'],
   ];
   for (const [arch, type] of cases) {
     it(`stories260K weights as ${arch} ${type}`, async () => {
@@ -151,7 +163,9 @@ describe('bad GGUF files: one-line errors naming the file and the field', () => 
 
   it('wrong magic, truncated header, truncated data', async () => {
     await fails(edited((b) => void b.write('GGUX', 0)), /not a readable GGUF header: .*magic/);
-    await fails(edited((b) => b.subarray(0, 200)), /not a readable GGUF header: it runs past the end of the file \(200 bytes; truncated\)/);
+    await fails(edited((b) => b.subarray(0, 200)), /tensor_count 20 cannot fit in a file of 200 bytes \(truncated or corrupted\)/);
+    await fails(edited((b) => b.subarray(0, 3000)), /not a readable GGUF header: it runs past the end of the file \(3000 bytes; truncated\)/);
+    await fails(edited((b) => void b.writeBigUInt64LE(9_000_000n, 8)), /tensor_count 9000000 cannot fit in a file of \d+ bytes \(truncated or corrupted\)/);
     await fails(edited((b) => b.subarray(0, b.length - 64)), /tensor output_norm\.weight: data at offset \d+ \(\+\d+ bytes\) lies outside the file/);
   });
 

@@ -7,6 +7,9 @@
 import { UserError } from '../errors.js';
 import { embedDim, kvDim, type LayerWeights, type Model, type ModelConfig, type ModelWeights, qDim, isGated } from '../core/model.js';
 
+/** The KV cache is allocated for the whole context: the kit holds at most this many positions. */
+export const MAX_CONTEXT = 4096;
+
 /** Called as tensors are read: bytes of tensor data read so far, of about `total`. */
 export type LoadProgress = (done: number, total: number) => void;
 

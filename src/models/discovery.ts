@@ -79,12 +79,12 @@ export type ModelFormat = 'llama2c' | 'gguf' | 'hf-folder' | 'tokenizer-json';
  * file inside one) is a Hugging Face folder, "GGUF" magic is GGUF, a file starting with
  * "{" is a tokenizer.json, anything else is read as llama2.c.
  */
-export function detectFormat(p: string): { format: ModelFormat; path: string } {
+export function detectFormat(p: string, what: 'checkpoint' | 'tokenizer' = 'checkpoint'): { format: ModelFormat; path: string } {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(p);
   } catch (e) {
-    throw new UserError(`cannot read ${p}: ${describeError(e)}`);
+    throw new UserError(`cannot read ${what} ${p}: ${describeError(e)}`);
   }
   if (stat.isDirectory()) {
     if (isHfFolder(p)) return { format: 'hf-folder', path: p };
@@ -110,7 +110,7 @@ export function detectFormat(p: string): { format: ModelFormat; path: string } {
 
 /** --tokenizer FILE: a llama2.c tokenizer.bin, a tokenizer.json, or a GGUF file's vocabulary. */
 async function loadTokenizerFile(file: string, vocabSize: number): Promise<Tokenizer> {
-  const { format, path: p } = detectFormat(file);
+  const { format, path: p } = detectFormat(file, 'tokenizer');
   let tok: Tokenizer;
   if (format === 'tokenizer-json') tok = loadTokenizerJson(p, path.join(path.dirname(p), 'tokenizer_config.json'));
   else if (format === 'gguf') tok = ggufTokenizer(await readGgufHeader(p), p);

@@ -1,7 +1,7 @@
 // Tensor element types shared by the GGUF and safetensors loaders, decoded to the
 // reference's float32 on load (exactly: F16 and BF16 widen without rounding; a Q8_0
-// block is its float16 scale d times each int8 q, d·q computed in float32 as ggml's
-// dequantize_row_q8_0 does). The encoders exist to write test files.
+// block is its float16 scale d times each int8 q, a Q4_0 block d times each 4-bit q − 8,
+// computed in float32 as ggml's dequantize_row_q8_0 / _q4_0 do). The encoders exist to write test files.
 
 /** float16 bits → float32 value (exact). */
 export function f16ToF32(h: number): number {
@@ -63,11 +63,18 @@ export function f32ToBf16(x: number): number {
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-/** Element types the loaders understand. Q8_0 exists in GGUF only. */
-export type DType = 'F32' | 'F16' | 'BF16' | 'Q8_0';
+/** Element types the loaders understand. Q8_0 and Q4_0 exist in GGUF only. */
+export type DType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
 
+/** Values per block of the block-quantised types (both Q8_0 and Q4_0). */
 export const Q8_0_BLOCK = 32;
+export const QUANT_BLOCK = Q8_0_BLOCK;
 const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
+const Q4_0_BLOCK_BYTES = 2 + Q8_0_BLOCK / 2;
+
+export function isBlockQuantised(type: DType): boolean {
+  return type === 'Q8_0' || type === 'Q4_0';
+}
 
 /** Bytes holding `n` elements of `type` (n a multiple of 32 for Q8_0). */
 export function byteSize(type: DType, n: number): number {
@@ -75,6 +82,7 @@ export function byteSize(type: DType, n: number): number {
     case 'F32': return 4 * n;
     case 'F16': case 'BF16': return 2 * n;
     case 'Q8_0': return (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
+    case 'Q4_0': return (n / Q8_0_BLOCK) * Q4_0_BLOCK_BYTES;
   }
 }
 
@@ -122,6 +130,18 @@ export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32
         for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = d * view.getInt8(base + 2 + j);
       }
       break;
+    case 'Q4_0':
+      // ggml dequantize_row_q4_0: byte j holds value j (low nibble) and value j + 16 (high), each (q − 8)·d.
+      for (let b = 0; b < n / Q8_0_BLOCK; b++) {
+        const base = b * Q4_0_BLOCK_BYTES;
+        const d = Math.fround(f16ToF32(view.getUint16(base, true)));
+        for (let j = 0; j < Q8_0_BLOCK / 2; j++) {
+          const q = bytes[base + 2 + j];
+          out[b * Q8_0_BLOCK + j] = ((q & 0x0f) - 8) * d;
+          out[b * Q8_0_BLOCK + j + 16] = ((q >> 4) - 8) * d;
+        }
+      }
+      break;
   }
   return out;
 }
@@ -154,6 +174,24 @@ export function encodeTensor(type: DType, data: Float32Array): Uint8Array {
           const v = Math.fround(data[b * Q8_0_BLOCK + j] * id);
           view.setInt8(base + 2 + j, Math.sign(v) * Math.round(Math.abs(v))); // roundf: half away from zero
         }
+      }
+      break;
+    case 'Q4_0':
+      // ggml quantize_row_q4_0_ref: d = (the value of largest magnitude) / −8, q = min(15, trunc(x/d + 8.5)).
+      if (n % Q8_0_BLOCK !== 0) throw new Error(`Q4_0 needs a multiple of ${Q8_0_BLOCK} values, not ${n}`);
+      for (let b = 0; b < n / Q8_0_BLOCK; b++) {
+        let amax = 0;
+        let max = 0;
+        for (let j = 0; j < Q8_0_BLOCK; j++) {
+          const v = data[b * Q8_0_BLOCK + j];
+          if (Math.abs(v) > amax) [amax, max] = [Math.abs(v), v];
+        }
+        const d = Math.fround(max / -8);
+        const id = d ? Math.fround(1 / d) : 0;
+        const base = b * Q4_0_BLOCK_BYTES;
+        view.setUint16(base, f32ToF16(d), true);
+        const q = (x: number) => Math.min(15, Math.trunc(Math.fround(Math.fround(x * id) + 8.5)));
+        for (let j = 0; j < Q8_0_BLOCK / 2; j++) bytes[base + 2 + j] = q(data[b * Q8_0_BLOCK + j]) | (q(data[b * Q8_0_BLOCK + j + 16]) << 4);
       }
       break;
   }

@@ -1,14 +1,14 @@
 // A kit model written as GGUF the way llama.cpp's converter would write the same
 // weights (see the conventions in src/models/gguf.ts): architecture `llama` (pairs
 // RoPE, the kit's llama2.c layout as is), `qwen2` (q/k/v biases) or `gemma` (tied
-// classifier, √dim embedding scale, head width key_length), in F32, F16, BF16 or
-// Q8_0 (norms and biases stay F32, as the converter keeps 1-D tensors).
+// classifier, √dim embedding scale, head width key_length), in F32, F16, BF16, Q8_0
+// or Q4_0 (norms and biases stay F32, as the converter keeps 1-D tensors).
 // The model's RoPE style must be the architecture's: a `llama` file needs a 'pairs'
 // model, qwen2/gemma files a 'halves' one — no silent permutation.
 
 import { type Model, headSize, kvDim, qDim } from '../core/model.js';
 import { transpose } from './assemble.js';
-import { type DType, Q8_0_BLOCK } from './dtypes.js';
+import { type DType, Q8_0_BLOCK, isBlockQuantised } from './dtypes.js';
 import { type GgufTensor, type GgufValue, bool, f32, f32s, i32s, str, strings, u32, writeGguf } from './gguf-writer.js';
 
 /** A SentencePiece vocabulary in GGUF spelling: pieces with "▁", scores and llama.cpp token types. */
@@ -50,7 +50,7 @@ export function syntheticVocab(n: number): GgufVocab {
 export type GgufArchitecture = 'llama' | 'qwen2' | 'gemma';
 
 /** llama.cpp's general.file_type (llama_ftype) for an all-`type` file. */
-const FILE_TYPE: Record<DType, number> = { F32: 0, F16: 1, Q8_0: 7, BF16: 32 };
+const FILE_TYPE: Record<DType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, BF16: 32 };
 
 function tokenizerMetadata(v: GgufVocab): [string, GgufValue][] {
   const common: [string, GgufValue][] = [['tokenizer.ggml.tokens', strings(v.tokens)], ['tokenizer.ggml.token_type', i32s(v.types)]];
@@ -115,8 +115,8 @@ export function writeModelGguf(
     ...tokenizerMetadata(vocab),
   ];
   const w = model.weights;
-  // Q8_0 needs whole 32-value blocks per row; like the converter, other rows fall back to F16.
-  const typeFor = (cols: number): DType => (type === 'Q8_0' && cols % Q8_0_BLOCK !== 0 ? 'F16' : type);
+  // Q8_0/Q4_0 need whole 32-value blocks per row; like the converter, other rows fall back to F16.
+  const typeFor = (cols: number): DType => (isBlockQuantised(type) && cols % Q8_0_BLOCK !== 0 ? 'F16' : type);
   const mat = (name: string, data: Float32Array, rows: number, cols: number): GgufTensor => ({ name, ne: [cols, rows], data: () => data, type: typeFor(cols) });
   const vec = (name: string, data: Float32Array): GgufTensor => ({ name, ne: [data.length], data: () => data });
   const tensors: GgufTensor[] = [mat('token_embd.weight', w.tokenEmbedding, c.vocabSize, c.dim)];

@@ -1,5 +1,5 @@
-// A minimal GGUF (version 3) writer: typed key/value metadata, then F32, F16, BF16 or
-// Q8_0 tensors. It writes the kit's test files and the llama.cpp baseline's exports;
+// A minimal GGUF (version 3) writer: typed key/value metadata, then F32, F16, BF16, Q8_0
+// or Q4_0 tensors. It writes the kit's test files and the llama.cpp baseline's exports;
 // reading goes through src/models/gguf.ts.
 //
 // File layout, little-endian throughout:
@@ -22,7 +22,7 @@ export const GGUF_VERSION = 3;
 export const GGUF_ALIGNMENT = 32;
 export const GGML_TYPE_F32 = 0;
 /** ggml_type ids of the element types the kit reads and writes. */
-export const GGML_TYPES: Record<DType, number> = { F32: 0, F16: 1, Q8_0: 8, BF16: 30 };
+export const GGML_TYPES: Record<DType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, BF16: 30 };
 
 export enum GgufType {
   UINT8 = 0,

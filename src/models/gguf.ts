@@ -18,8 +18,8 @@ import fs from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { UserError, describeError } from '../errors.js';
 import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
-import { assembleModel, checkFinite, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
-import { type DType, Q8_0_BLOCK, byteSize, decodeTensor } from './dtypes.js';
+import { MAX_CONTEXT, assembleModel, checkFinite, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
+import { type DType, QUANT_BLOCK, byteSize, decodeTensor, isBlockQuantised } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
 import { byteLevelBpeTokenizer } from './hf-tokenizer.js';
 import { SentencePieceTokenizer, type Tokenizer } from './tokenizer.js';
@@ -41,6 +41,28 @@ export interface GgufHeader {
   fileSize: number;
 }
 
+/**
+ * The parser reads past a short file as zeros and loops once per declared entry: a
+ * corrupted count of millions would spin for long before failing. Each tensor info takes
+ * at least 24 bytes and each key/value at least 13, so counts the file cannot hold are
+ * refused first.
+ */
+function checkCounts(file: string, fileSize: number): void {
+  if (fileSize < 24) return; // the parser reports a short file itself
+  const head = Buffer.alloc(24);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 24, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head.toString('latin1', 0, 4) !== 'GGUF' || head.readUInt32LE(4) < 2) return; // left to the parser's own errors
+  const tensors = head.readBigUInt64LE(8);
+  const kvs = head.readBigUInt64LE(16);
+  if (tensors * 24n > BigInt(fileSize)) throw new UserError(`${file}: tensor_count ${tensors} cannot fit in a file of ${fileSize} bytes (truncated or corrupted)`);
+  if (kvs * 13n > BigInt(fileSize)) throw new UserError(`${file}: kv_count ${kvs} cannot fit in a file of ${fileSize} bytes (truncated or corrupted)`);
+}
+
 const toNumber = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(toNumber) : v);
 
 /** Header of a GGUF file; every malformation ends in one UserError naming the file. */
@@ -51,6 +73,7 @@ export async function readGgufHeader(file: string): Promise<GgufHeader> {
   } catch (e) {
     throw new UserError(`cannot read GGUF file ${file}: ${describeError(e)}`);
   }
+  checkCounts(file, fileSize);
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(file, { allowLocalFile: true });
@@ -94,9 +117,9 @@ class GgufTensors implements TensorSource {
       throw new UserError(`${where} has shape ne=[${t.ne.join(', ')}], the model needs ne=[${want.join(', ')}] (${shapeText(shape)})`);
     }
     const type = TYPE_NAMES.get(t.type);
-    if (!type) throw new UserError(`${where} has ggml type ${t.type}, not one of F32, F16, BF16, Q8_0`);
+    if (!type) throw new UserError(`${where} has ggml type ${t.type}, not one of F32, F16, BF16, Q8_0, Q4_0`);
     const n = t.ne.reduce((a, b) => a * b, 1);
-    if (type === 'Q8_0' && t.ne[0] % Q8_0_BLOCK !== 0) throw new UserError(`${where}: Q8_0 rows of ${t.ne[0]} are not whole blocks of ${Q8_0_BLOCK}`);
+    if (isBlockQuantised(type) && t.ne[0] % QUANT_BLOCK !== 0) throw new UserError(`${where}: ${type} rows of ${t.ne[0]} are not whole blocks of ${QUANT_BLOCK}`);
     const bytes = byteSize(type, n);
     const start = this.h.dataOffset + t.offset;
     if (!(Number.isSafeInteger(start) && start + bytes <= this.h.fileSize)) {
@@ -113,8 +136,6 @@ class GgufTensors implements TensorSource {
 
 /** Bounds on header numbers: a corrupted header must not ask for absurd buffers. */
 const LIMITS = { dim: 1 << 16, hiddenDim: 1 << 18, nLayers: 1024, nHeads: 1024, vocabSize: 1 << 22, seqLen: 1 << 24, headDim: 1 << 12 };
-/** The KV cache is allocated for the whole context: the kit holds at most this many positions. */
-export const MAX_CONTEXT = 4096;
 
 interface ArchRule {
   ffnKind: FfnKind;

@@ -19,8 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
 import type { Model, ModelConfig } from '../core/model.js';
-import { assembleModel, type LoadProgress, type TensorNames, type TensorSource } from './assemble.js';
-import { MAX_CONTEXT } from './gguf.js';
+import { MAX_CONTEXT, assembleModel, type LoadProgress, type TensorNames, type TensorSource } from './assemble.js';
 import { SafetensorsFile } from './safetensors.js';
 
 type Json = Record<string, unknown>;

@@ -19,6 +19,14 @@ const nodeShims: Plugin = {
       if (!SHIMS.has(name)) return { errors: [{ text: `${args.path} has no browser shim (imported by ${args.importer})` }] };
       return { path: path.join(here, 'shims', `${name}.ts`) };
     });
+    // Bare built-in names come from packages' Node-only code paths (e.g. the GGUF
+    // parser's local-file reader, loaded lazily): the page never runs them, so they
+    // resolve to a module that throws if it ever is.
+    build.onResolve({ filter: /^(fs|fs\/promises|stream|url|path|crypto|os|module)$/ }, (args) => ({ path: args.path, namespace: 'node-only' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-only' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not available in a browser`)});`,
+      loader: 'js',
+    }));
   },
 };
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
+import { UserError, describeError } from '../../errors.js';
 import { formatReport, reportJson } from '../../conformance/index.js';
 import { loadStories } from '../../conformance/models.js';
 import type { Precision } from '../../conformance/tolerance.js';
@@ -23,7 +23,7 @@ function folder(dir: string, create: boolean): VectorFiles {
       try {
         return fs.readFileSync(path.join(dir, file));
       } catch (e) {
-        throw new UserError(`cannot read ${path.join(dir, file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new UserError(`cannot read ${path.join(dir, file)}: ${describeError(e)}`);
       }
     },
     write(file, bytes) {
