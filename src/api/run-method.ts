@@ -56,6 +56,15 @@ function settingOf(o: MethodRunOptions): MethodSetting {
   return { method: o.method ?? 'dense', density: o.density, cett: o.cett, thresholdsFile: o.thresholdsFile, thresholds: o.thresholds };
 }
 
+/**
+ * Generation ends at the tokenizer's BOS (what run.c does: stories260K ends a story
+ * with BOS) or at its EOS (what models with other tokenizers, e.g. LLaMA-3 or Qwen2,
+ * emit at the end).
+ */
+export function stopTokens(tokenizer: Tokenizer): number[] {
+  return [...new Set([tokenizer.bos, tokenizer.eos])].filter((t) => t >= 0);
+}
+
 export function meanDensity(result: GenerationResult): number {
   return result.layers.reduce((s, l) => s + l.kept / l.total, 0) / Math.max(result.layers.length, 1);
 }
@@ -81,6 +90,7 @@ export function generateText(o: GenerateTextOptions): TextGeneration {
     policy: makePolicy(),
     kernels: backend.kernels,
     sampler: new Sampler({ temperature: o.temperature ?? 0, topp, seed: o.seed ?? 42 }),
+    stopTokens: stopTokens(o.tokenizer),
   });
   return { prompt: o.prompt, text: generatedText(o.tokenizer, result), result, summary, density: meanDensity(result) };
 }
@@ -113,9 +123,10 @@ export function compareWithDense(o: MethodRunOptions & { prompts: string[]; step
       throw new UserError(`--steps ${o.steps} is below the length of prompt ${JSON.stringify(prompt)} (${promptTokens.length} tokens, BOS included)`);
     }
     const steps = Math.max(Math.min(o.steps ?? 128, o.model.config.seqLen), promptTokens.length);
-    const dense = generate(o.model, { promptTokens, steps, policy: densePolicy(), kernels, keepLogits: true });
-    const forced = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, keepLogits: true, forcedTokens: dense.tokens });
-    const free = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels });
+    const stops = stopTokens(o.tokenizer);
+    const dense = generate(o.model, { promptTokens, steps, policy: densePolicy(), kernels, keepLogits: true, stopTokens: stops });
+    const forced = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, keepLogits: true, forcedTokens: dense.tokens, stopTokens: stops });
+    const free = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, stopTokens: stops });
     return {
       prompt,
       ...compareLogits(dense.logits!, forced.logits!, dense.tokens),

@@ -127,8 +127,10 @@ function policyKept(policy: FfnPolicy, layer: number, hiddenDim: number): number
   return m ? m.length : hiddenDim;
 }
 
-/** Decoded text of generated tokens (a final BOS is not printed, as in run.c). */
+/** Decoded text of generated tokens (a final BOS or EOS that stopped generation is not printed, as in run.c). */
 export function generatedText(tokenizer: Tokenizer, result: GenerationResult): string {
-  const toks = result.tokens.at(-1) === BOS ? result.tokens.slice(0, -1) : result.tokens;
+  const last = result.tokens.at(-1);
+  const stopped = last === BOS || last === tokenizer.bos || last === tokenizer.eos;
+  const toks = stopped ? result.tokens.slice(0, -1) : result.tokens;
   return tokenizer.decode(toks, result.promptTokens[result.promptTokens.length - 1]);
 }
