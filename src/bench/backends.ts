@@ -7,7 +7,7 @@ import '../backends/all.js';
 import { loadBackend, registeredBackendNames } from '../backends/registry.js';
 import type { Backend } from '../core/kernels.js';
 
-const SHIPPED = ['native-cpu', 'tfjs-wasm', 'gpujs'];
+const SHIPPED = ['native-cpu', 'tfjs-wasm', 'gpujs', 'webgpu'];
 
 export async function registerShippedBackends(): Promise<void> {
   for (const name of SHIPPED) {

@@ -60,8 +60,16 @@ export function createWebGpuBackend(worker: GpuWorkerHandle, adapter: AdapterSum
     }
     Atomics.store(signal, 0, STATE_PENDING);
     worker.postMessage(env, transfer);
-    if (Atomics.wait(signal, 0, STATE_PENDING, REPLY_TIMEOUT_MS) === 'timed-out') {
-      throw new Error(`webgpu: no answer from the GPU worker in ${REPLY_TIMEOUT_MS / 1000} s (${req.op})`);
+    // Wait until the state itself says the reply is in. Waking up is not enough: the
+    // worker stores the state and then notifies, and if it is descheduled between the
+    // two, this thread sees the previous reply without waiting, posts the next request
+    // and is then woken by the previous reply's late notify.
+    const deadline = performance.now() + REPLY_TIMEOUT_MS;
+    while (Atomics.load(signal, 0) === STATE_PENDING) {
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(signal, 0, STATE_PENDING, left) === 'timed-out') {
+        throw new Error(`webgpu: no answer from the GPU worker in ${REPLY_TIMEOUT_MS / 1000} s (${req.op})`);
+      }
     }
     if (Atomics.load(signal, 0) === STATE_ERROR) {
       const text = new TextDecoder().decode(errorBytes.slice(0, Atomics.load(signal, 2)));

@@ -36,7 +36,7 @@ export async function createNodeWebGpuBackend(): Promise<Backend> {
   }
   worker.removeAllListeners();
   worker.stderr.removeAllListeners();
-  worker.stderr.resume();
+  worker.stderr.pipe(process.stderr); // from now on the worker's own messages are the user's to see
   worker.unref(); // an idle GPU worker must not keep the process alive
   return createWebGpuBackend(worker, hello.adapter, notes);
 }
