@@ -166,6 +166,44 @@ Napi::Value FfnSliced(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+double real(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+// (x, act, rmsAtt, wq, wk, wv, wo, rmsFfn, gate, up, downT, upBias, downBias, kind,
+//  keyCache, valueCache, pos0, count, nHeads, nKvHeads, headSize, kvDim, eps, theta)
+Napi::Value PrefillLayer(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() < 24) fail(env, "prefillLayer needs 24 arguments");
+  const int64_t dim = static_cast<int64_t>(f32len(info, 2, "rmsAtt"));
+  const int64_t pos0 = num(info, 16, "pos0"), count = num(info, 17, "count", 1);
+  tda::LayerView L{};
+  L.nHeads = num(info, 18, "nHeads", 1);
+  L.nKvHeads = num(info, 19, "nKvHeads", 1);
+  L.headSize = num(info, 20, "headSize", 2);
+  L.kvDim = num(info, 21, "kvDim", 1);
+  L.eps = real(info, 22, "eps");
+  L.theta = real(info, 23, "theta");
+  if (L.nHeads % L.nKvHeads != 0) fail(env, "nHeads must be a multiple of nKvHeads");
+  if (L.headSize % 2 != 0 || L.nHeads * L.headSize != dim) fail(env, "nHeads * headSize must equal dim, headSize even");
+  if (L.kvDim != L.nKvHeads * L.headSize) fail(env, "kvDim must equal nKvHeads * headSize");
+  L.ffn = ffnView(info, 8, dim);
+  const int64_t kv = L.kvDim;
+  float* x = f32(info, 0, "x", count * dim);
+  float* act = f32(info, 1, "act", count * L.ffn.hidden);
+  L.rmsAtt = f32(info, 2, "rmsAtt", dim);
+  L.wq = f32(info, 3, "wq", dim * dim);
+  L.wk = f32(info, 4, "wk", kv * dim);
+  L.wv = f32(info, 5, "wv", kv * dim);
+  L.wo = f32(info, 6, "wo", dim * dim);
+  L.rmsFfn = f32(info, 7, "rmsFfn", dim);
+  float* kc = f32(info, 14, "keyCache", (pos0 + count) * kv);
+  float* vc = f32(info, 15, "valueCache", (pos0 + count) * kv);
+  tda::prefillLayer(x, act, L, kc, vc, pos0, count);
+  return env.Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("mode", tda::simdMode());
@@ -182,6 +220,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ffnActivations", Napi::Function::New(env, FfnActivations));
   exports.Set("ffnDown", Napi::Function::New(env, FfnDown));
   exports.Set("ffnSliced", Napi::Function::New(env, FfnSliced));
+  exports.Set("prefillLayer", Napi::Function::New(env, PrefillLayer));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;
 }

@@ -33,6 +33,27 @@ void ffnActivations(float* a, const float* x, const FfnView& f);
 void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, int64_t count);
 void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept, int64_t count);
 
+// One decoder layer's weights and shape, for the batched prefill.
+struct LayerView {
+  const float* rmsAtt;  // dim
+  const float* wq;      // dim × dim
+  const float* wk;      // kvDim × dim
+  const float* wv;      // kvDim × dim
+  const float* wo;      // dim × dim
+  const float* rmsFfn;  // dim
+  FfnView ffn;
+  int64_t nHeads, nKvHeads, headSize, kvDim;
+  double eps, theta;
+};
+
+// Batched prefill of one layer for `count` prompt tokens at positions pos0..pos0+count-1:
+// x [count][dim] is the residual stream, updated in place (attention block, then the
+// dense FFN block); act [count][hidden] receives each token's FFN activations (Eq 17);
+// K/V rows pos0.. of this layer's caches are written. Bit-identical to running the
+// single-token kernels token by token in the decoder's order.
+void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, float* valueCache, int64_t pos0,
+                  int64_t count);
+
 // The activation a_i = act(g)·u (gated) or act(u + b) (non-gated), evaluated in
 // double and rounded once, as the reference does (Appendix E, Eq 17 inner part).
 float activate(FfnKind kind, float g, float u, float bias);

@@ -31,7 +31,26 @@ struct Prims {
   void (*add)(float* dst, const float* src, int64_t len);
   // out[j] = (float)((double)w[j] * (scale * (double)x[j])), j < len (RMSNorm's output step).
   void (*scaleMul)(float* out, const float* x, const float* w, double scale, int64_t len);
+
+  // Batched prefill (a block of tokens at once), in exactly the summation order of the
+  // single-token loops above, so a prompt prefilled in blocks gives bit-identical
+  // activations, KV cache and logits to one prefilled token by token.
+  //
+  // dotBlock: out[t·ldo + r] = dot2's a·x for a = w + r·ldw, x = x + t·ldx, length n,
+  // for r < rows, t < tokens (the GEMM of the projections and the FFN's gate/up).
+  void (*dotBlock)(const float* w, int64_t ldw, int64_t rows, const float* x, int64_t ldx, int64_t tokens, int64_t n,
+                   float* out, int64_t ldo);
+  // rowSumBlock: for t < tokens and c in [c0, c1): out[t·ldo + c] = Σ_k a[t·lda + k] · rows[k·ldr + c]
+  // over k < nterms in the row-sum order of kernels.cc (groups of 64 terms, each an FMA
+  // chain from 0; group sums added in order). No term may be skipped: the caller sends
+  // only tokens whose terms are all nonzero (a zero term is skipped in the single-token
+  // path, which shifts its group boundaries).
+  void (*rowSumBlock)(const float* rows, int64_t ldr, int64_t nterms, const float* a, int64_t lda, int64_t tokens,
+                      float* out, int64_t ldo, int64_t c0, int64_t c1);
 };
+
+// Terms per partial sum of a row sum (the group size above).
+constexpr int64_t kRowSumGroup = 64;
 
 extern const Prims kScalarPrims;
 #if defined(__x86_64__)

@@ -159,9 +159,167 @@ void scaleMul(float* out, const float* x, const float* w, double scale, int64_t 
     out[j] = static_cast<float>(static_cast<double>(w[j]) * (scale * static_cast<double>(x[j])));
 }
 
+// ---------------------------------------------------------------------------
+// Batched prefill: the GEMM forms of dot2 and of the row sum, in the same order.
+//
+// dotTile: NR weight rows × NT tokens. dot2 keeps 4 partial sums per product, block
+// b (8 floats) going to partial b % 4; holding 4 accumulators for each of NR·NT
+// products would need 4·NR·NT registers. So the partials are computed one after
+// another (pass k takes blocks k, k+4, …), each an FMA chain in increasing b exactly
+// as in dot2, with one register per product: 12 accumulators + 3 rows + 1 x = 16 YMM.
+// Each 8-float block of x is used by NR FMAs and each block of w by NT: 7 loads per
+// 12 FMAs, so the loop is bound by the FMA units, not by loads (dot2 alone does one
+// FMA per load). The NR rows stay in L1 across token tiles; the block's x in L2.
+// ---------------------------------------------------------------------------
+template <int NR, int NT>
+void dotTile(const float* w, int64_t ldw, const float* x, int64_t ldx, int64_t n, float* out, int64_t ldo) {
+  const int64_t nfull = n / 8;
+  const int64_t rem = n % 8;
+  const __m256i m = tailMask(rem);
+  alignas(32) float part[4][NR][NT][8];
+  for (int k = 0; k < 4; k++) {
+    __m256 acc[NR][NT];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    for (int64_t b = k; b < nfull; b += 4) {
+      const int64_t i = b * 8;
+      __m256 wv[NR];
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; r++) wv[r] = _mm256_loadu_ps(w + r * ldw + i);
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; t++) {
+        const __m256 xv = _mm256_loadu_ps(x + t * ldx + i);
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+      }
+    }
+    if (rem && nfull % 4 == k) {  // the masked last block, last in its partial's chain
+      const int64_t i = nfull * 8;
+      __m256 wv[NR];
+      for (int r = 0; r < NR; r++) wv[r] = _mm256_maskload_ps(w + r * ldw + i, m);
+      for (int t = 0; t < NT; t++) {
+        const __m256 xv = _mm256_maskload_ps(x + t * ldx + i, m);
+        for (int r = 0; r < NR; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++)
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; t++) _mm256_store_ps(part[k][r][t], acc[r][t]);
+  }
+  for (int r = 0; r < NR; r++)
+    for (int t = 0; t < NT; t++) {
+      const __m256 p0 = _mm256_load_ps(part[0][r][t]), p1 = _mm256_load_ps(part[1][r][t]);
+      const __m256 p2 = _mm256_load_ps(part[2][r][t]), p3 = _mm256_load_ps(part[3][r][t]);
+      out[t * ldo + r] = hsum(_mm256_add_ps(_mm256_add_ps(p0, p1), _mm256_add_ps(p2, p3)));
+    }
+}
+
+template <int NR>
+void dotRows(const float* w, int64_t ldw, const float* x, int64_t ldx, int64_t tokens, int64_t n, float* out,
+             int64_t ldo) {
+  int64_t t = 0;
+  for (; t + 4 <= tokens; t += 4) dotTile<NR, 4>(w, ldw, x + t * ldx, ldx, n, out + t * ldo, ldo);
+  switch (tokens - t) {
+    case 3: dotTile<NR, 3>(w, ldw, x + t * ldx, ldx, n, out + t * ldo, ldo); break;
+    case 2: dotTile<NR, 2>(w, ldw, x + t * ldx, ldx, n, out + t * ldo, ldo); break;
+    case 1: dotTile<NR, 1>(w, ldw, x + t * ldx, ldx, n, out + t * ldo, ldo); break;
+    default: break;
+  }
+}
+
+void dotBlock(const float* w, int64_t ldw, int64_t rows, const float* x, int64_t ldx, int64_t tokens, int64_t n,
+              float* out, int64_t ldo) {
+  int64_t r = 0;
+  for (; r + 3 <= rows; r += 3) dotRows<3>(w + r * ldw, ldw, x, ldx, tokens, n, out + r, ldo);
+  if (rows - r == 2) dotRows<2>(w + r * ldw, ldw, x, ldx, tokens, n, out + r, ldo);
+  if (rows - r == 1) dotRows<1>(w + r * ldw, ldw, x, ldx, tokens, n, out + r, ldo);
+}
+
+// rowSumTile: NT tokens × 16 output columns (2 YMM each; a partial tile is masked)
+// over the terms [g0, g1) of one group: each output element is an FMA chain from 0
+// in k order, as axpy4/axpy1 run it; then the group is the running total (first
+// group) or is added to it. 12 accumulators; per term 2 row loads and NT broadcasts.
+template <int NT, bool MASKED>
+void rowSumTile(const float* rows, int64_t ldr, int64_t g0, int64_t g1, const float* a, int64_t lda, float* out,
+                int64_t ldo, int64_t c, __m256i m0, __m256i m1) {
+  __m256 acc[NT][2];
+#pragma GCC unroll 6
+  for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  for (int64_t k = g0; k < g1; k++) {
+    const float* r = rows + k * ldr + c;
+    const __m256 r0 = MASKED ? _mm256_maskload_ps(r, m0) : _mm256_loadu_ps(r);
+    const __m256 r1 = MASKED ? _mm256_maskload_ps(r + 8, m1) : _mm256_loadu_ps(r + 8);
+#pragma GCC unroll 6
+    for (int t = 0; t < NT; t++) {
+      const __m256 wt = _mm256_broadcast_ss(a + t * lda + k);
+      acc[t][0] = _mm256_fmadd_ps(wt, r0, acc[t][0]);
+      acc[t][1] = _mm256_fmadd_ps(wt, r1, acc[t][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int t = 0; t < NT; t++) {
+    float* o = out + t * ldo + c;
+    if (g0 != 0) {
+      acc[t][0] = _mm256_add_ps(MASKED ? _mm256_maskload_ps(o, m0) : _mm256_loadu_ps(o), acc[t][0]);
+      acc[t][1] = _mm256_add_ps(MASKED ? _mm256_maskload_ps(o + 8, m1) : _mm256_loadu_ps(o + 8), acc[t][1]);
+    }
+    if (MASKED) {
+      _mm256_maskstore_ps(o, m0, acc[t][0]);
+      _mm256_maskstore_ps(o + 8, m1, acc[t][1]);
+    } else {
+      _mm256_storeu_ps(o, acc[t][0]);
+      _mm256_storeu_ps(o + 8, acc[t][1]);
+    }
+  }
+}
+
+template <bool MASKED>
+void rowSumTokens(const float* rows, int64_t ldr, int64_t g0, int64_t g1, const float* a, int64_t lda, int64_t tokens,
+                  float* out, int64_t ldo, int64_t c, __m256i m0, __m256i m1) {
+  int64_t t = 0;
+  for (; t + 6 <= tokens; t += 6) rowSumTile<6, MASKED>(rows, ldr, g0, g1, a + t * lda, lda, out + t * ldo, ldo, c, m0, m1);
+  const float* at = a + t * lda;
+  float* ot = out + t * ldo;
+  switch (tokens - t) {
+    case 5: rowSumTile<5, MASKED>(rows, ldr, g0, g1, at, lda, ot, ldo, c, m0, m1); break;
+    case 4: rowSumTile<4, MASKED>(rows, ldr, g0, g1, at, lda, ot, ldo, c, m0, m1); break;
+    case 3: rowSumTile<3, MASKED>(rows, ldr, g0, g1, at, lda, ot, ldo, c, m0, m1); break;
+    case 2: rowSumTile<2, MASKED>(rows, ldr, g0, g1, at, lda, ot, ldo, c, m0, m1); break;
+    case 1: rowSumTile<1, MASKED>(rows, ldr, g0, g1, at, lda, ot, ldo, c, m0, m1); break;
+    default: break;
+  }
+}
+
+// Loop order for locality: strips of 64 columns; per strip, group by group, the
+// group's 64 rows × 64 columns (16 KiB of weights) stay in L1 while every token
+// tile passes over them. Each weight row's strip (256 bytes) is read from memory once.
+void rowSumBlock(const float* rows, int64_t ldr, int64_t nterms, const float* a, int64_t lda, int64_t tokens,
+                 float* out, int64_t ldo, int64_t c0, int64_t c1) {
+  constexpr int64_t kStrip = 64;
+  const __m256i all = _mm256_set1_epi32(-1);
+  for (int64_t s = c0; s < c1; s += kStrip) {
+    const int64_t se = s + kStrip < c1 ? s + kStrip : c1;
+    for (int64_t g0 = 0; g0 < nterms; g0 += kRowSumGroup) {
+      const int64_t g1 = g0 + kRowSumGroup < nterms ? g0 + kRowSumGroup : nterms;
+      for (int64_t c = s; c < se; c += 16) {
+        const int64_t len = se - c;
+        if (len >= 16) {
+          rowSumTokens<false>(rows, ldr, g0, g1, a, lda, tokens, out, ldo, c, all, all);
+        } else {
+          const __m256i m0 = tailMask(len), m1 = tailMask(len - 8);
+          rowSumTokens<true>(rows, ldr, g0, g1, a, lda, tokens, out, ldo, c, m0, m1);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
-const Prims kAvx2Prims = {"avx2+fma", true, dot2, axpy4, axpy1, add, scaleMul};
+const Prims kAvx2Prims = {"avx2+fma", true, dot2, axpy4, axpy1, add, scaleMul, dotBlock, rowSumBlock};
 
 }  // namespace tda
 #endif

@@ -57,8 +57,33 @@ void scaleMul(float* out, const float* x, const float* w, double scale, int64_t 
     out[j] = static_cast<float>(static_cast<double>(w[j]) * (scale * static_cast<double>(x[j])));
 }
 
+// The batched forms are the single-token loops applied per token: same order by construction.
+void dotBlock(const float* w, int64_t ldw, int64_t rows, const float* x, int64_t ldx, int64_t tokens, int64_t n,
+              float* out, int64_t ldo) {
+  for (int64_t t = 0; t < tokens; t++)
+    for (int64_t r = 0; r < rows; r++) dotOne(w + r * ldw, x + t * ldx, n, out + t * ldo + r);
+}
+
+void rowSumBlock(const float* rows, int64_t ldr, int64_t nterms, const float* a, int64_t lda, int64_t tokens,
+                 float* out, int64_t ldo, int64_t c0, int64_t c1) {
+  for (int64_t t = 0; t < tokens; t++) {
+    const float* at = a + t * lda;
+    float* o = out + t * ldo;
+    for (int64_t c = c0; c < c1; c++) {
+      float total = 0.0f;
+      for (int64_t g0 = 0; g0 < nterms; g0 += kRowSumGroup) {
+        const int64_t g1 = g0 + kRowSumGroup < nterms ? g0 + kRowSumGroup : nterms;
+        float group = 0.0f;
+        for (int64_t k = g0; k < g1; k++) group += at[k] * rows[k * ldr + c];
+        total = g0 == 0 ? group : total + group;
+      }
+      o[c] = total;
+    }
+  }
+}
+
 }  // namespace
 
-const Prims kScalarPrims = {"scalar", false, dot2, axpy4, axpy1, add, scaleMul};
+const Prims kScalarPrims = {"scalar", false, dot2, axpy4, axpy1, add, scaleMul, dotBlock, rowSumBlock};
 
 }  // namespace tda

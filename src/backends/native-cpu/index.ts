@@ -35,6 +35,13 @@ interface NativeCpuAddon extends NativeHostKernels {
     out: Float32Array, x: Float32Array, gate: Float32Array | null, up: Float32Array, downT: Float32Array,
     upBias: Float32Array | null, downBias: Float32Array | null, kind: number, kept: Int32Array | null,
   ): void;
+  prefillLayer(
+    x: Float32Array, a: Float32Array, rmsAtt: Float32Array, wq: Float32Array, wk: Float32Array, wv: Float32Array,
+    wo: Float32Array, rmsFfn: Float32Array, gate: Float32Array | null, up: Float32Array, downT: Float32Array,
+    upBias: Float32Array | null, downBias: Float32Array | null, kind: number, keyCache: Float32Array,
+    valueCache: Float32Array, pos0: number, count: number, nHeads: number, nKvHeads: number, headSize: number,
+    kvDim: number, eps: number, theta: number,
+  ): void;
   info(): { mode: string; simd: boolean; threads: number };
 }
 
@@ -72,6 +79,13 @@ export function createNativeCpuBackend(): Backend {
     // addon whether a gate matrix is present.
     ffnDown: (out, a, f, kept) => n.ffnDown(out, a, ...ffnArgs(f), f.gate ? 0 : 2, kept),
     ffnSliced: (out, x, f, kind, kept) => n.ffnSliced(out, x, ...ffnArgs(f), FFN_KIND_CODE[kind], kept),
+    // One call per layer and block of prompt tokens: GEMMs in the single-token kernels'
+    // summation order, so the result equals token-by-token prefill bit for bit.
+    prefillLayer: (x, a, L, kc, vc, pos0, count, s) =>
+      n.prefillLayer(
+        x, a, L.rmsAtt, L.wq, L.wk, L.wv, L.wo, L.rmsFfn, ...ffnArgs(L.ffn), FFN_KIND_CODE[s.ffnKind], kc, vc,
+        pos0, count, s.nHeads, s.nKvHeads, s.headSize, s.kvDim, s.normEps, s.ropeTheta,
+      ),
   };
   return {
     name: 'native-cpu',
