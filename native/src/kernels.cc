@@ -34,6 +34,7 @@ static bool cpuHasAvx2Fma() {
   unsigned lo, hi;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   if ((lo & 6) != 6) return false;
+  if (!(c & (1u << 29))) return false;  // F16C (half-precision weight loads)
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   return b & (1u << 5);
 #else
@@ -47,13 +48,14 @@ static bool scalarForced() {
   return env && std::string(env) == "scalar";
 }
 
-static const Prims& P() {
+// The inner loops for weights of type t (float32 by default).
+static const Prims& P(WType t = kF32) {
 #if defined(__x86_64__)
-  static const Prims& p = cpuHasAvx2Fma() && !scalarForced() ? kAvx2Prims : kScalarPrims;
+  static const Prims* p = cpuHasAvx2Fma() && !scalarForced() ? kAvx2Prims : kScalarPrims;
 #else
-  static const Prims& p = kScalarPrims;
+  static const Prims* p = kScalarPrims;
 #endif
-  return p;
+  return p[t];
 }
 
 const char* simdMode() { return P().mode; }
@@ -102,15 +104,17 @@ static void parallel(int parts, F&& f) {
 // (64 + n/64) units of roundoff rather than n for a single chain.
 // ---------------------------------------------------------------------------
 struct RowSum {
-  const float* base;     // row k starts at base + row(k) * stride
+  const void* base;      // row k starts at base + row(k) * stride, elements of type wt
   int64_t stride;
   const int32_t* idx;    // row(k) = idx[k], or k when null
   const float* w;        // weights, one per term
   int64_t nterms;
+  WType wt;
 };
 
 static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, const float* bias) {
-  const Prims& p = P();
+  const Prims& p = P(s.wt);
+  auto row = [&](int64_t k, int64_t t0) { return wat(s.base, s.wt, (s.idx ? s.idx[k] : k) * s.stride + t0); };
   alignas(64) float total[kTile];
   alignas(64) float group[kTile];
   for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
@@ -122,16 +126,15 @@ static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, con
       if (g0 != 0) std::fill(group, group + len, 0.0f);
       int64_t k = g0;
       for (; k + 4 <= g1; k += 4) {
-        const float* r[4];
-        const float* next[4];
+        const void* r[4];
+        const void* next[4];
         for (int q = 0; q < 4; q++) {
-          r[q] = s.base + (s.idx ? s.idx[k + q] : k + q) * s.stride + t0;
-          const int64_t kn = std::min(k + 4 + q, s.nterms - 1);  // the following four rows
-          next[q] = s.base + (s.idx ? s.idx[kn] : kn) * s.stride + t0;
+          r[q] = row(k + q, t0);
+          next[q] = row(std::min(k + 4 + q, s.nterms - 1), t0);  // the following four rows
         }
         p.axpy4(acc, r, s.w + k, len, next);
       }
-      for (; k < g1; k++) p.axpy1(acc, s.base + (s.idx ? s.idx[k] : k) * s.stride + t0, s.w[k], len);
+      for (; k < g1; k++) p.axpy1(acc, row(k, t0), s.w[k], len);
       if (g0 != 0) p.add(total, group, len);
     }
     if (bias)
@@ -159,14 +162,26 @@ static void rowSum(const RowSum& s, float* out, int64_t dim, const float* bias) 
 // matvec: threads take contiguous row ranges; rows go through dot2 in pairs so x
 // is loaded once per two weight rows. Memory bound: each weight byte read once.
 // ---------------------------------------------------------------------------
-void matvec(float* out, const float* w, const float* x, int64_t rows, int64_t cols) {
-  parallel(partsFor(rows * cols), [&](int part, int n) {
+void matvec(float* out, const void* w, WType wt, const float* x, int64_t rows, int64_t cols) {
+  parallel(partsFor(rows * cols * wsize(wt) / 4), [&](int part, int n) {
     int64_t b, e;
     share(rows, part, n, 2, &b, &e);
-    const Prims& p = P();
+    const Prims& p = P(wt);
     int64_t r = b;
-    for (; r + 2 <= e; r += 2) p.dot2(w + r * cols, w + (r + 1) * cols, x, cols, out + r, out + r + 1, nullptr, nullptr);
-    if (r < e) p.dot2(w + r * cols, nullptr, x, cols, out + r, nullptr, nullptr, nullptr);
+    for (; r + 2 <= e; r += 2)
+      p.dot2(wat(w, wt, r * cols), wat(w, wt, (r + 1) * cols), x, cols, out + r, out + r + 1, nullptr, nullptr);
+    if (r < e) p.dot2(wat(w, wt, r * cols), nullptr, x, cols, out + r, nullptr, nullptr, nullptr);
+  });
+}
+
+void convertWeights(uint16_t* dst, const float* src, int64_t n, WType wt) {
+  parallel(partsFor(n), [&](int part, int parts) {
+    int64_t b, e;
+    share(n, part, parts, 16, &b, &e);
+    if (wt == kF16)
+      for (int64_t i = b; i < e; i++) dst[i] = toF16(src[i]);
+    else
+      for (int64_t i = b; i < e; i++) dst[i] = toBF16(src[i]);
   });
 }
 
@@ -221,7 +236,7 @@ static void attendHead(float* outH, const float* qh, const float* keyCache, cons
   double sum = 0;
   for (t = 0; t < T; t++) sum += (e[t] = std::exp(static_cast<double>(sc[t]) - mx));
   for (t = 0; t < T; t++) sc[t] = static_cast<float>(e[t] / sum);
-  RowSum s{valueCache + kvOff, kvDim, nullptr, sc, T};
+  RowSum s{valueCache + kvOff, kvDim, nullptr, sc, T, kF32};
   rowSumRange(s, outH, 0, headSize, nullptr);
 }
 
@@ -294,7 +309,8 @@ float activate(FfnKind kind, float g, float u, float bias) {
 // neurons' up rows instead.
 static void activationsRange(float* act, const float* x, const FfnView& f, const int32_t* idx, int64_t k0,
                              int64_t k1) {
-  const Prims& p = P();
+  const Prims& p = P(f.wt);
+  auto row = [&](const void* m, int64_t i) { return wat(m, f.wt, i * f.dim); };
   const int64_t d = f.dim;
   const bool gated = f.kind == kSwiglu || f.kind == kGeglu;
   int64_t k = k0;
@@ -303,7 +319,7 @@ static void activationsRange(float* act, const float* x, const FfnView& f, const
       const int64_t i = idx ? idx[k] : k;
       const int64_t in = k + 1 < k1 ? (idx ? idx[k + 1] : k + 1) : i;  // next neuron, prefetched
       float g, u;
-      p.dot2(f.gate + i * d, f.up + i * d, x, d, &g, &u, f.gate + in * d, f.up + in * d);
+      p.dot2(row(f.gate, i), row(f.up, i), x, d, &g, &u, row(f.gate, in), row(f.up, in));
       act[k] = activate(f.kind, g, u, 0.0f);
     }
     return;
@@ -315,12 +331,12 @@ static void activationsRange(float* act, const float* x, const FfnView& f, const
       const int64_t n1 = k + 2 < k1 ? (idx ? idx[k + 2] : k + 2) : i2;
       const int64_t n2 = k + 3 < k1 ? (idx ? idx[k + 3] : k + 3) : n1;
       float u, u2;
-      p.dot2(f.up + i * d, f.up + i2 * d, x, d, &u, &u2, f.up + n1 * d, f.up + n2 * d);
+      p.dot2(row(f.up, i), row(f.up, i2), x, d, &u, &u2, row(f.up, n1), row(f.up, n2));
       act[k] = activate(f.kind, 0, u, f.upBias ? f.upBias[i] : 0.0f);
       act[k + 1] = activate(f.kind, 0, u2, f.upBias ? f.upBias[i2] : 0.0f);
     } else {
       float u;
-      p.dot2(f.up + i * d, nullptr, x, d, &u, nullptr, nullptr, nullptr);
+      p.dot2(row(f.up, i), nullptr, x, d, &u, nullptr, nullptr, nullptr);
       act[k] = activate(f.kind, 0, u, f.upBias ? f.upBias[i] : 0.0f);
     }
   }
@@ -330,7 +346,7 @@ static void activationsRange(float* act, const float* x, const FfnView& f, const
 // gate/up rows (2 of the FFN's 3 weight matrices), no shared writes but act[].
 static void activations(float* act, const float* x, const FfnView& f, const int32_t* idx, int64_t count) {
   const int64_t rowsRead = (f.gate ? 2 : 1) * count;
-  parallel(partsFor(rowsRead * f.dim), [&](int part, int n) {
+  parallel(partsFor(rowsRead * f.dim * wsize(f.wt) / 4), [&](int part, int n) {
     int64_t b, e;
     share(count, part, n, 16, &b, &e);  // 16 floats: no false sharing on act[]
     activationsRange(act, x, f, idx, b, e);
@@ -357,7 +373,7 @@ static void downCompact(float* out, const float* actOf, const FfnView& f, const 
       ws.push_back(ai);
     }
   }
-  RowSum s{f.downT, f.dim, ids.data(), ws.data(), static_cast<int64_t>(ids.size())};
+  RowSum s{f.downT, f.dim, ids.data(), ws.data(), static_cast<int64_t>(ids.size()), f.wt};
   rowSum(s, out, f.dim, f.downBias);
 }
 
@@ -385,12 +401,12 @@ void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept
 // ---------------------------------------------------------------------------
 
 // out[t·ldo + r] = w_r · x_t for r < rows, t < tokens; threads take row ranges.
-static void gemm(float* out, int64_t ldo, const float* w, int64_t rows, int64_t cols, const float* x, int64_t ldx,
-                 int64_t tokens) {
+static void gemm(float* out, int64_t ldo, const void* w, WType wt, int64_t rows, int64_t cols, const float* x,
+                 int64_t ldx, int64_t tokens) {
   parallel(partsFor(rows * cols * tokens, 8), [&](int part, int n) {
     int64_t b, e;
     share(rows, part, n, 3, &b, &e);
-    if (b < e) P().dotBlock(w + b * cols, cols, e - b, x, ldx, tokens, cols, out + b, ldo);
+    if (b < e) P(wt).dotBlock(wat(w, wt, b * cols), cols, e - b, x, ldx, tokens, cols, out + b, ldo);
   });
 }
 
@@ -425,7 +441,7 @@ static void downBlock(float* out, const float* act, const FfnView& f, int64_t co
   parallel(partsFor(f.hidden * f.dim * m, 8), [&](int part, int n) {
     int64_t b, e;
     share(f.dim, part, n, 16, &b, &e);
-    if (b < e) P().rowSumBlock(f.downT, f.dim, f.hidden, a, f.hidden, m, o, f.dim, b, e);
+    if (b < e) P(f.wt).rowSumBlock(f.downT, f.dim, f.hidden, a, f.hidden, m, o, f.dim, b, e);
   });
   for (int64_t k = 0; k < m; k++) {
     float* dst = out + (contiguous ? k : dense[k]) * f.dim;
@@ -450,26 +466,27 @@ void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, flo
   for (int64_t t = 0; t < count; t++) rmsnorm(xb.data() + t * dim, x + t * dim, L.rmsAtt, dim, L.eps);
   float* kRows = keyCache + pos0 * kv;  // K and V go straight into their cache rows
   float* vRows = valueCache + pos0 * kv;
-  gemm(q.data(), dim, L.wq, dim, dim, xb.data(), dim, count);
-  gemm(kRows, kv, L.wk, kv, dim, xb.data(), dim, count);
-  gemm(vRows, kv, L.wv, kv, dim, xb.data(), dim, count);
+  const WType wt = f.wt;
+  gemm(q.data(), dim, L.wq, wt, dim, dim, xb.data(), dim, count);
+  gemm(kRows, kv, L.wk, wt, kv, dim, xb.data(), dim, count);
+  gemm(vRows, kv, L.wv, wt, kv, dim, xb.data(), dim, count);
   for (int64_t t = 0; t < count; t++) {
     rope(q.data() + t * dim, dim, pos0 + t, L.headSize, L.theta);
     rope(kRows + t * kv, kv, pos0 + t, L.headSize, L.theta);
   }
   attentionBlock(xb.data(), dim, q.data(), dim, keyCache, valueCache, pos0, count, L.nHeads, L.nKvHeads, L.headSize,
                  kv);
-  gemm(tmp.data(), dim, L.wo, dim, dim, xb.data(), dim, count);
+  gemm(tmp.data(), dim, L.wo, wt, dim, dim, xb.data(), dim, count);
   for (int64_t i = 0; i < count * dim; i++) x[i] += tmp[i];
 
   // FFN block, dense (prefill): x += W_down · a(rmsnorm(x)).
   for (int64_t t = 0; t < count; t++) rmsnorm(xb.data() + t * dim, x + t * dim, L.rmsFfn, dim, L.eps);
   const bool gated = f.kind == kSwiglu || f.kind == kGeglu;
   u.resize(static_cast<size_t>(count * hidden));
-  gemm(u.data(), hidden, f.up, hidden, dim, xb.data(), dim, count);
+  gemm(u.data(), hidden, f.up, wt, hidden, dim, xb.data(), dim, count);
   if (gated) {
     g.resize(static_cast<size_t>(count * hidden));
-    gemm(g.data(), hidden, f.gate, hidden, dim, xb.data(), dim, count);
+    gemm(g.data(), hidden, f.gate, wt, hidden, dim, xb.data(), dim, count);
     for (int64_t i = 0; i < count * hidden; i++) act[i] = activate(f.kind, g[i], u[i], 0.0f);
   } else {
     for (int64_t t = 0; t < count; t++)
