@@ -14,7 +14,7 @@ import { keepThreshold, randomKept } from '../src/bench/masks.js';
 import { median, quantile, relativeIqr, summarize } from '../src/bench/stats.js';
 import { speedupSvg } from '../src/bench/svg-plot.js';
 import { evaluateTargets } from '../src/bench/targets.js';
-import type { BenchRow } from '../src/bench/types.js';
+import type { BenchRow, PaperRow } from '../src/bench/types.js';
 import { benchSyntheticModel } from '../src/bench/weights.js';
 import { checkXml } from '../src/proofs/xml.js';
 import type { SentencePieceTokenizer } from '../src/models/tokenizer.js';
@@ -182,5 +182,97 @@ describe('GGUF export through llama.cpp', () => {
       return;
     }
     expect(run.tokens).toEqual(golden.greedy_tokens.slice(0, 48));
+  }, 60_000);
+});
+
+describe('paper suite (prompt + generation end to end)', () => {
+  const paperRow = (backend: string, method: PaperRow['method'], weights: PaperRow['weights'], prefill: number, decode: number): PaperRow => ({
+    suite: 'paper', backend, model: 'm', method, density: method === 'dense' ? 1 : 0.5, weights, prompt_tokens: 256, new_tokens: 128,
+    prefill_ms: prefill, decode_ms: decode, total_ms: prefill + decode, peak_rss_mb: 1, decode_tokens_per_s: 1,
+  });
+
+  it('targets: prefill ratio against llama.cpp, TDA total vs llama.cpp, and the paper ordering', () => {
+    const paper_rows = [
+      paperRow('native-cpu', 'dense', 'f32', 3000, 10000),
+      paperRow('native-cpu', 'tt', 'f32', 3000, 9500),
+      paperRow('native-cpu', 'griffin', 'f32', 3050, 5200),
+      paperRow('native-cpu', 'tda', 'f32', 3050, 5000),
+      paperRow('llama.cpp', 'dense', 'f32', 2500, 11000),
+    ];
+    const t = evaluateTargets({ rows: [], copy_bandwidth_gbs: 20, prefill_overhead: null, paper_rows });
+    const prefill = t.find((x) => x.target.startsWith('paper: dense batched prefill'))!;
+    expect(prefill.measured).toBeCloseTo(3000 / 2500, 12);
+    expect(prefill.met).toBe(true);
+    expect(prefill.by).toBeCloseTo(1.5 - 1.2, 12);
+    const f16 = t.find((x) => x.target.includes('F16 weights'))!;
+    expect(f16.measured).toBeNull();
+    expect(f16.note).toMatch(/F16 GGUF/);
+    const f32 = t.find((x) => x.target.includes('F32 weights (informational)'))!;
+    expect(f32.measured).toBeCloseTo(13500 / 8050, 12);
+    expect(f32.met).toBeNull();
+    expect(t.find((x) => x.target.includes('ordering') && x.target.includes('f32'))!.met).toBe(true);
+    // TT as fast as TDA breaks the ordering.
+    paper_rows[1] = paperRow('native-cpu', 'tt', 'f32', 3000, 5000);
+    const t2 = evaluateTargets({ rows: [], copy_bandwidth_gbs: 20, prefill_overhead: null, paper_rows });
+    expect(t2.find((x) => x.target.includes('ordering') && x.target.includes('f32'))!.met).toBe(false);
+  });
+
+  it.runIf(fs.existsSync(path.join(root, 'native/build/Release/tda_native_cpu.node')))(
+    'times each method and weight type on a small model, with every documented field',
+    async () => {
+      const { createNativeCpuBackend } = await import('../src/backends/native-cpu/index.js');
+      const { runPaperSuite } = await import('../src/bench/suite-paper.js');
+      const model = benchSyntheticModel({ dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, vocabSize: 300, seqLen: 64 }, 1);
+      const r = await runPaperSuite(
+        { label: 'tiny', model, gguf: {} },
+        { promptTokens: 20, newTokens: 7, methods: ['dense', 'tt', 'griffin', 'tda'], density: 0.5, threads: 2, llamaCpp: false, backends: { f32: createNativeCpuBackend(), f16: createNativeCpuBackend('f16') } },
+      );
+      expect(r.skipped).toEqual([]);
+      expect(r.rows.map((x) => `${x.backend}/${x.method}/${x.weights}`)).toEqual([
+        'native-cpu/dense/f32', 'native-cpu/tt/f32', 'native-cpu/griffin/f32', 'native-cpu/tda/f32',
+        'native-cpu-f16/dense/f16', 'native-cpu-f16/tt/f16', 'native-cpu-f16/griffin/f16', 'native-cpu-f16/tda/f16',
+      ]);
+      for (const x of r.rows) {
+        expect(x).toMatchObject({ suite: 'paper', model: 'tiny', prompt_tokens: 20, new_tokens: 7 });
+        for (const k of ['prefill_ms', 'decode_ms', 'peak_rss_mb'] as const) expect(x[k]).toBeGreaterThan(0);
+        expect(x.total_ms).toBeCloseTo(x.prefill_ms + x.decode_ms, 9);
+      }
+    },
+  );
+
+  it('--contended starts two CPU hogs and stops them when asked', async () => {
+    const { startHogs } = await import('../src/bench/contention.js');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const h = startHogs(2);
+    const pids = h.pids;
+    expect(pids.length).toBe(2);
+    // Each is a running process busy in user space (state R), not just a pid.
+    await new Promise((res) => setTimeout(res, 300));
+    for (const pid of pids) expect(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0]).toBe('R');
+    expect(pids.every(alive)).toBe(true);
+    h.stop();
+    await new Promise((res) => setTimeout(res, 300));
+    expect(pids.some(alive)).toBe(false);
+  });
+
+  it('rejects an unknown paper model with a one-line usage error', () => {
+    let code = 0;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [path.join(root, 'bin/tda.js'), 'bench', '--suite', 'paper', '--paper-models', 'gpt5', '--no-progress'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      code = (e as { status: number }).status;
+      stderr = String((e as { stderr: string }).stderr);
+    }
+    expect(code).not.toBe(0); // commander's usage exit code (the CLI maps usage errors to one code for every option)
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/unknown model "gpt5"/);
   }, 60_000);
 });

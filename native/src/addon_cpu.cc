@@ -28,6 +28,43 @@ float* f32(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t m
   return a.Data();
 }
 
+// Weight storage type code (prims.h WType) at argument i; absent means float32.
+tda::WType wtype(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsUndefined()) return tda::kF32;
+  const Napi::Value v = info[i];
+  if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), "weight type must be a number");
+  const int t = v.As<Napi::Number>().Int32Value();
+  if (t < 0 || t > 2) fail(info.Env(), "unknown weight type code " + std::to_string(t));
+  return static_cast<tda::WType>(t);
+}
+
+// A weight matrix: a Float32Array for float32 weights, a Uint16Array holding F16 or
+// BF16 bits otherwise (converted once by convertWeights); minLen in elements.
+const void* weights(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t minLen, tda::WType wt,
+                    bool nullable = false) {
+  if (wt == tda::kF32) return f32(info, i, name, minLen, nullable);
+  const Napi::Env env = info.Env();
+  const Napi::Value v = info[i];
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array)
+    throw Napi::TypeError::New(env, std::string(name) + " must be a Uint16Array of half-precision weights");
+  Napi::Uint16Array a = v.As<Napi::Uint16Array>();
+  if (static_cast<int64_t>(a.ElementLength()) < minLen)
+    fail(env, std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " +
+                  std::to_string(minLen));
+  return a.Data();
+}
+
+// Element count of a Float32Array or (half-precision weights) Uint16Array.
+size_t weightLen(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (v.IsTypedArray()) {
+    const Napi::TypedArray a = v.As<Napi::TypedArray>();
+    if (a.TypedArrayType() == napi_float32_array || a.TypedArrayType() == napi_uint16_array) return a.ElementLength();
+  }
+  throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float32Array or Uint16Array");
+}
+
 size_t f32len(const Napi::CallbackInfo& info, size_t i, const char* name) {
   const Napi::Value v = info[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -64,8 +101,9 @@ const int32_t* keptList(const Napi::CallbackInfo& info, size_t i, int64_t hidden
   return p;
 }
 
-// (gate|null, up, downT, upBias|null, downBias|null, kind) starting at argument i.
-tda::FfnView ffnView(const Napi::CallbackInfo& info, size_t i, int64_t dim) {
+// (gate|null, up, downT, upBias|null, downBias|null, kind) starting at argument i;
+// gate, up and downT of weight type wt.
+tda::FfnView ffnView(const Napi::CallbackInfo& info, size_t i, int64_t dim, tda::WType wt) {
   const Napi::Env env = info.Env();
   tda::FfnView f{};
   f.dim = dim;
@@ -73,13 +111,14 @@ tda::FfnView ffnView(const Napi::CallbackInfo& info, size_t i, int64_t dim) {
   if (kind > 3) fail(env, "unknown FFN kind code " + std::to_string(kind));
   f.kind = static_cast<FfnKind>(kind);
   if (dim <= 0) fail(env, "dim must be positive");
-  const size_t upLen = f32len(info, i + 1, "ffn.up");
+  f.wt = wt;
+  const size_t upLen = weightLen(info, i + 1, "ffn.up");
   if (upLen % dim != 0) fail(env, "ffn.up length is not a multiple of dim");
   f.hidden = static_cast<int64_t>(upLen / dim);
   const bool gated = f.kind == tda::kSwiglu || f.kind == tda::kGeglu;
-  f.gate = f32(info, i, "ffn.gate", f.hidden * dim, !gated);
-  f.up = f32(info, i + 1, "ffn.up", f.hidden * dim);
-  f.downT = f32(info, i + 2, "ffn.downT", f.hidden * dim);
+  f.gate = weights(info, i, "ffn.gate", f.hidden * dim, wt, !gated);
+  f.up = weights(info, i + 1, "ffn.up", f.hidden * dim, wt);
+  f.downT = weights(info, i + 2, "ffn.downT", f.hidden * dim, wt);
   f.upBias = f32(info, i + 3, "ffn.upBias", f.hidden, true);
   f.downBias = f32(info, i + 4, "ffn.downBias", dim, true);
   if (gated) f.upBias = nullptr;  // gated kinds have no up bias (Eq 17)
@@ -89,9 +128,10 @@ tda::FfnView ffnView(const Napi::CallbackInfo& info, size_t i, int64_t dim) {
 Napi::Value Matvec(const Napi::CallbackInfo& info) {
   const int64_t rows = num(info, 3, "rows"), cols = num(info, 4, "cols");
   float* out = f32(info, 0, "out", rows);
-  const float* w = f32(info, 1, "w", rows * cols);
+  const tda::WType wt = wtype(info, 5);
+  const void* w = weights(info, 1, "w", rows * cols, wt);
   const float* x = f32(info, 2, "x", cols);
-  tda::matvec(out, w, x, rows, cols);
+  tda::matvec(out, w, wt, x, rows, cols);
   return info.Env().Undefined();
 }
 
@@ -135,7 +175,7 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 // (a, x, gate, up, downT, upBias, downBias, kind)
 Napi::Value FfnActivations(const Napi::CallbackInfo& info) {
   const int64_t dim = static_cast<int64_t>(f32len(info, 1, "x"));
-  const tda::FfnView f = ffnView(info, 2, dim);
+  const tda::FfnView f = ffnView(info, 2, dim, wtype(info, 8));
   float* a = f32(info, 0, "a", f.hidden);
   const float* x = f32(info, 1, "x", dim);
   tda::ffnActivations(a, x, f);
@@ -145,7 +185,7 @@ Napi::Value FfnActivations(const Napi::CallbackInfo& info) {
 // (out, a, gate, up, downT, upBias, downBias, kind, kept)
 Napi::Value FfnDown(const Napi::CallbackInfo& info) {
   const int64_t dim = static_cast<int64_t>(f32len(info, 0, "out"));
-  const tda::FfnView f = ffnView(info, 2, dim);
+  const tda::FfnView f = ffnView(info, 2, dim, wtype(info, 9));
   float* out = f32(info, 0, "out", dim);
   const float* a = f32(info, 1, "a", f.hidden);
   int64_t count;
@@ -157,13 +197,64 @@ Napi::Value FfnDown(const Napi::CallbackInfo& info) {
 // (out, x, gate, up, downT, upBias, downBias, kind, kept)
 Napi::Value FfnSliced(const Napi::CallbackInfo& info) {
   const int64_t dim = static_cast<int64_t>(f32len(info, 0, "out"));
-  const tda::FfnView f = ffnView(info, 2, dim);
+  const tda::FfnView f = ffnView(info, 2, dim, wtype(info, 9));
   float* out = f32(info, 0, "out", dim);
   const float* x = f32(info, 1, "x", dim);
   int64_t count;
   const int32_t* kept = keptList(info, 8, f.hidden, &count);
   tda::ffnSliced(out, x, f, kept, count);
   return info.Env().Undefined();
+}
+
+double real(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+// (x, act, rmsAtt, wq, wk, wv, wo, rmsFfn, gate, up, downT, upBias, downBias, kind,
+//  keyCache, valueCache, pos0, count, nHeads, nKvHeads, headSize, kvDim, eps, theta[, weightType])
+Napi::Value PrefillLayer(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() < 24) fail(env, "prefillLayer needs 24 arguments");
+  const int64_t dim = static_cast<int64_t>(f32len(info, 2, "rmsAtt"));
+  const int64_t pos0 = num(info, 16, "pos0"), count = num(info, 17, "count", 1);
+  tda::LayerView L{};
+  L.nHeads = num(info, 18, "nHeads", 1);
+  L.nKvHeads = num(info, 19, "nKvHeads", 1);
+  L.headSize = num(info, 20, "headSize", 2);
+  L.kvDim = num(info, 21, "kvDim", 1);
+  L.eps = real(info, 22, "eps");
+  L.theta = real(info, 23, "theta");
+  if (L.nHeads % L.nKvHeads != 0) fail(env, "nHeads must be a multiple of nKvHeads");
+  if (L.headSize % 2 != 0 || L.nHeads * L.headSize != dim) fail(env, "nHeads * headSize must equal dim, headSize even");
+  if (L.kvDim != L.nKvHeads * L.headSize) fail(env, "kvDim must equal nKvHeads * headSize");
+  const tda::WType wt = wtype(info, 24);
+  L.ffn = ffnView(info, 8, dim, wt);
+  const int64_t kv = L.kvDim;
+  float* x = f32(info, 0, "x", count * dim);
+  float* act = f32(info, 1, "act", count * L.ffn.hidden);
+  L.rmsAtt = f32(info, 2, "rmsAtt", dim);
+  L.wq = weights(info, 3, "wq", dim * dim, wt);
+  L.wk = weights(info, 4, "wk", kv * dim, wt);
+  L.wv = weights(info, 5, "wv", kv * dim, wt);
+  L.wo = weights(info, 6, "wo", dim * dim, wt);
+  L.rmsFfn = f32(info, 7, "rmsFfn", dim);
+  float* kc = f32(info, 14, "keyCache", (pos0 + count) * kv);
+  float* vc = f32(info, 15, "valueCache", (pos0 + count) * kv);
+  tda::prefillLayer(x, act, L, kc, vc, pos0, count);
+  return env.Undefined();
+}
+
+// (src: Float32Array, weightType 1 | 2) -> Uint16Array of F16 / BF16 bits.
+Napi::Value ConvertWeights(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const int64_t n = static_cast<int64_t>(f32len(info, 0, "src"));
+  const float* src = f32(info, 0, "src", n);
+  const tda::WType wt = wtype(info, 1);
+  if (wt == tda::kF32) fail(env, "convertWeights converts to F16 (1) or BF16 (2)");
+  Napi::Uint16Array dst = Napi::Uint16Array::New(env, static_cast<size_t>(n));
+  tda::convertWeights(dst.Data(), src, n, wt);
+  return dst;
 }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -182,6 +273,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ffnActivations", Napi::Function::New(env, FfnActivations));
   exports.Set("ffnDown", Napi::Function::New(env, FfnDown));
   exports.Set("ffnSliced", Napi::Function::New(env, FfnSliced));
+  exports.Set("prefillLayer", Napi::Function::New(env, PrefillLayer));
+  exports.Set("convertWeights", Napi::Function::New(env, ConvertWeights));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;
 }

@@ -2,7 +2,8 @@
 //
 // Threading rule: a kernel whose weights are smaller than kParallelFloats runs on
 // the calling thread (waking a worker costs more than the work); larger ones are
-// split into one contiguous share per pool thread.
+// split into contiguous chunks, several per pool thread, which the threads claim as
+// they come (thread_pool.h). Which thread computes a chunk never changes a result.
 #include "kernels.h"
 
 #include <algorithm>
@@ -20,9 +21,13 @@
 
 namespace tda {
 
-static constexpr int64_t kParallelFloats = 1 << 15;  // 128 KiB of weights
+// 512 KiB of float32 weights (~20 µs of streaming): below it a second thread gains a few
+// microseconds at best, while on a busy machine a job split with a descheduled worker
+// can wait for it for milliseconds. stories260K (largest matrix 32 K floats) runs on
+// the calling thread alone, so it is never slower than single-threaded code.
+static constexpr int64_t kParallelFloats = 1 << 17;
 static constexpr int64_t kTile = 2048;               // columns per accumulator tile (8 KiB)
-static constexpr int64_t kGroup = 64;                // terms per partial sum in row sums
+static constexpr int64_t kGroup = kRowSumGroup;      // terms per partial sum in row sums
 
 static bool cpuHasAvx2Fma() {
 #if defined(__x86_64__)
@@ -34,6 +39,7 @@ static bool cpuHasAvx2Fma() {
   unsigned lo, hi;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   if ((lo & 6) != 6) return false;
+  if (!(c & (1u << 29))) return false;  // F16C (half-precision weight loads)
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   return b & (1u << 5);
 #else
@@ -47,20 +53,26 @@ static bool scalarForced() {
   return env && std::string(env) == "scalar";
 }
 
-static const Prims& P() {
+// The inner loops for weights of type t (float32 by default).
+static const Prims& P(WType t = kF32) {
 #if defined(__x86_64__)
-  static const Prims& p = cpuHasAvx2Fma() && !scalarForced() ? kAvx2Prims : kScalarPrims;
+  static const Prims* p = cpuHasAvx2Fma() && !scalarForced() ? kAvx2Prims : kScalarPrims;
 #else
-  static const Prims& p = kScalarPrims;
+  static const Prims* p = kScalarPrims;
 #endif
-  return p;
+  return p[t];
 }
 
 const char* simdMode() { return P().mode; }
 bool simdEnabled() { return P().simd; }
 int threadCount() { return pool().size(); }
 
-static int partsFor(int64_t floats) { return floats < kParallelFloats ? 1 : pool().size(); }
+// Chunks of a job: 1 (the calling thread alone) below kParallelFloats, else
+// `perThread` per pool thread, claimed dynamically (thread_pool.h), so a thread that
+// is descheduled on a busy machine leaves its chunks to the others.
+static int partsFor(int64_t floats, int perThread = 4) {
+  return floats < kParallelFloats || pool().size() == 1 ? 1 : pool().size() * perThread;
+}
 
 // Share `part` of `parts` of [0, n), boundaries rounded to multiples of `align`.
 static void share(int64_t n, int part, int parts, int64_t align, int64_t* b, int64_t* e) {
@@ -97,15 +109,17 @@ static void parallel(int parts, F&& f) {
 // (64 + n/64) units of roundoff rather than n for a single chain.
 // ---------------------------------------------------------------------------
 struct RowSum {
-  const float* base;     // row k starts at base + row(k) * stride
+  const void* base;      // row k starts at base + row(k) * stride, elements of type wt
   int64_t stride;
   const int32_t* idx;    // row(k) = idx[k], or k when null
   const float* w;        // weights, one per term
   int64_t nterms;
+  WType wt;
 };
 
 static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, const float* bias) {
-  const Prims& p = P();
+  const Prims& p = P(s.wt);
+  auto row = [&](int64_t k, int64_t t0) { return wat(s.base, s.wt, (s.idx ? s.idx[k] : k) * s.stride + t0); };
   alignas(64) float total[kTile];
   alignas(64) float group[kTile];
   for (int64_t t0 = c0; t0 < c1; t0 += kTile) {
@@ -117,16 +131,15 @@ static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, con
       if (g0 != 0) std::fill(group, group + len, 0.0f);
       int64_t k = g0;
       for (; k + 4 <= g1; k += 4) {
-        const float* r[4];
-        const float* next[4];
+        const void* r[4];
+        const void* next[4];
         for (int q = 0; q < 4; q++) {
-          r[q] = s.base + (s.idx ? s.idx[k + q] : k + q) * s.stride + t0;
-          const int64_t kn = std::min(k + 4 + q, s.nterms - 1);  // the following four rows
-          next[q] = s.base + (s.idx ? s.idx[kn] : kn) * s.stride + t0;
+          r[q] = row(k + q, t0);
+          next[q] = row(std::min(k + 4 + q, s.nterms - 1), t0);  // the following four rows
         }
         p.axpy4(acc, r, s.w + k, len, next);
       }
-      for (; k < g1; k++) p.axpy1(acc, s.base + (s.idx ? s.idx[k] : k) * s.stride + t0, s.w[k], len);
+      for (; k < g1; k++) p.axpy1(acc, row(k, t0), s.w[k], len);
       if (g0 != 0) p.add(total, group, len);
     }
     if (bias)
@@ -140,7 +153,9 @@ static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, con
 // cache line): every thread reads its slice of every row, and the summation order
 // of each output element does not depend on the thread count.
 static void rowSum(const RowSum& s, float* out, int64_t dim, const float* bias) {
-  const int parts = partsFor(s.nterms * dim);
+  // 2 chunks per thread: each chunk streams a slice of every kept row, and slices
+  // much shorter than a few KiB would restart the hardware prefetcher too often.
+  const int parts = partsFor(s.nterms * dim, 2);
   parallel(parts, [&](int part, int n) {
     int64_t b, e;
     share(dim, part, n, 16, &b, &e);
@@ -152,14 +167,26 @@ static void rowSum(const RowSum& s, float* out, int64_t dim, const float* bias) 
 // matvec: threads take contiguous row ranges; rows go through dot2 in pairs so x
 // is loaded once per two weight rows. Memory bound: each weight byte read once.
 // ---------------------------------------------------------------------------
-void matvec(float* out, const float* w, const float* x, int64_t rows, int64_t cols) {
-  parallel(partsFor(rows * cols), [&](int part, int n) {
+void matvec(float* out, const void* w, WType wt, const float* x, int64_t rows, int64_t cols) {
+  parallel(partsFor(rows * cols * wsize(wt) / 4), [&](int part, int n) {
     int64_t b, e;
     share(rows, part, n, 2, &b, &e);
-    const Prims& p = P();
+    const Prims& p = P(wt);
     int64_t r = b;
-    for (; r + 2 <= e; r += 2) p.dot2(w + r * cols, w + (r + 1) * cols, x, cols, out + r, out + r + 1, nullptr, nullptr);
-    if (r < e) p.dot2(w + r * cols, nullptr, x, cols, out + r, nullptr, nullptr, nullptr);
+    for (; r + 2 <= e; r += 2)
+      p.dot2(wat(w, wt, r * cols), wat(w, wt, (r + 1) * cols), x, cols, out + r, out + r + 1, nullptr, nullptr);
+    if (r < e) p.dot2(wat(w, wt, r * cols), nullptr, x, cols, out + r, nullptr, nullptr, nullptr);
+  });
+}
+
+void convertWeights(uint16_t* dst, const float* src, int64_t n, WType wt) {
+  parallel(partsFor(n), [&](int part, int parts) {
+    int64_t b, e;
+    share(n, part, parts, 16, &b, &e);
+    if (wt == kF16)
+      for (int64_t i = b; i < e; i++) dst[i] = toF16(src[i]);
+    else
+      for (int64_t i = b; i < e; i++) dst[i] = toBF16(src[i]);
   });
 }
 
@@ -195,38 +222,64 @@ void rope(float* vec, int64_t n, int64_t pos, int64_t headSize, double theta) {
 // (pairs of cache rows), softmax in double like the reference, then the value
 // mix is a weighted row sum over cache rows 0..pos (same order as rowSum).
 // ---------------------------------------------------------------------------
+// One query head over cache rows 0..T-1 (scores, softmax, value mix): shared by the
+// single-token kernel and the batched prefill, so both give identical results.
+static void attendHead(float* outH, const float* qh, const float* keyCache, const float* valueCache, int64_t T,
+                       int64_t kvOff, int64_t headSize, int64_t kvDim, float* sc, double* e) {
+  const Prims& p = P();
+  const double scale = 1.0 / std::sqrt(static_cast<double>(headSize));
+  int64_t t = 0;
+  for (; t + 2 <= T; t += 2)
+    p.dot2(keyCache + t * kvDim + kvOff, keyCache + (t + 1) * kvDim + kvOff, qh, headSize, sc + t, sc + t + 1,
+           nullptr, nullptr);
+  if (t < T) p.dot2(keyCache + t * kvDim + kvOff, nullptr, qh, headSize, sc + t, nullptr, nullptr, nullptr);
+  float mx = -INFINITY;
+  for (t = 0; t < T; t++) {
+    sc[t] = static_cast<float>(sc[t] * scale);
+    mx = std::max(mx, sc[t]);
+  }
+  double sum = 0;
+  for (t = 0; t < T; t++) sum += (e[t] = std::exp(static_cast<double>(sc[t]) - mx));
+  for (t = 0; t < T; t++) sc[t] = static_cast<float>(e[t] / sum);
+  RowSum s{valueCache + kvOff, kvDim, nullptr, sc, T, kF32};
+  rowSumRange(s, outH, 0, headSize, nullptr);
+}
+
 void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
                int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim) {
   const int64_t T = pos + 1;
   const int64_t group = nHeads / nKvHeads;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(headSize));
   const int parts = std::min<int64_t>(partsFor(2 * T * nHeads * headSize), nHeads);
-  std::vector<float> scratch(static_cast<size_t>(parts) * T);
   parallel(parts, [&](int part, int n) {
     int64_t h0, h1;
     share(nHeads, part, n, 1, &h0, &h1);
-    float* sc = scratch.data() + part * T;
+    std::vector<float> sc(T);
     std::vector<double> e(T);
-    const Prims& p = P();
-    for (int64_t h = h0; h < h1; h++) {
-      const float* qh = q + h * headSize;
-      const int64_t kvOff = (h / group) * headSize;
-      int64_t t = 0;
-      for (; t + 2 <= T; t += 2)
-        p.dot2(keyCache + t * kvDim + kvOff, keyCache + (t + 1) * kvDim + kvOff, qh, headSize, sc + t, sc + t + 1,
-               nullptr, nullptr);
-      if (t < T) p.dot2(keyCache + t * kvDim + kvOff, nullptr, qh, headSize, sc + t, nullptr, nullptr, nullptr);
-      float mx = -INFINITY;
-      for (t = 0; t < T; t++) {
-        sc[t] = static_cast<float>(sc[t] * scale);
-        mx = std::max(mx, sc[t]);
-      }
-      double sum = 0;
-      for (t = 0; t < T; t++) sum += (e[t] = std::exp(static_cast<double>(sc[t]) - mx));
-      for (t = 0; t < T; t++) sc[t] = static_cast<float>(e[t] / sum);
-      RowSum s{valueCache + kvOff, kvDim, nullptr, sc, T};
-      rowSumRange(s, out + h * headSize, 0, headSize, nullptr);
-    }
+    for (int64_t h = h0; h < h1; h++)
+      attendHead(out + h * headSize, q + h * headSize, keyCache, valueCache, T, (h / group) * headSize, headSize,
+                 kvDim, sc.data(), e.data());
+  });
+}
+
+// Causal attention for `count` tokens at positions pos0.. whose K/V rows are already
+// in the cache: token t attends over rows 0..pos0+t only. Threads take whole heads and
+// run every token of the block for their heads, so a head's K/V slice is read from
+// cache once per block rather than once per token.
+static void attentionBlock(float* out, int64_t ldo, const float* q, int64_t ldq, const float* keyCache,
+                           const float* valueCache, int64_t pos0, int64_t count, int64_t nHeads, int64_t nKvHeads,
+                           int64_t headSize, int64_t kvDim) {
+  const int64_t Tmax = pos0 + count;
+  const int64_t group = nHeads / nKvHeads;
+  const int parts = std::min<int64_t>(partsFor(Tmax * count * nHeads * headSize), nHeads);
+  parallel(parts, [&](int part, int n) {
+    int64_t h0, h1;
+    share(nHeads, part, n, 1, &h0, &h1);
+    std::vector<float> sc(Tmax);
+    std::vector<double> e(Tmax);
+    for (int64_t h = h0; h < h1; h++)
+      for (int64_t t = 0; t < count; t++)
+        attendHead(out + t * ldo + h * headSize, q + t * ldq + h * headSize, keyCache, valueCache, pos0 + t + 1,
+                   (h / group) * headSize, headSize, kvDim, sc.data(), e.data());
   });
 }
 
@@ -261,7 +314,8 @@ float activate(FfnKind kind, float g, float u, float bias) {
 // neurons' up rows instead.
 static void activationsRange(float* act, const float* x, const FfnView& f, const int32_t* idx, int64_t k0,
                              int64_t k1) {
-  const Prims& p = P();
+  const Prims& p = P(f.wt);
+  auto row = [&](const void* m, int64_t i) { return wat(m, f.wt, i * f.dim); };
   const int64_t d = f.dim;
   const bool gated = f.kind == kSwiglu || f.kind == kGeglu;
   int64_t k = k0;
@@ -270,7 +324,7 @@ static void activationsRange(float* act, const float* x, const FfnView& f, const
       const int64_t i = idx ? idx[k] : k;
       const int64_t in = k + 1 < k1 ? (idx ? idx[k + 1] : k + 1) : i;  // next neuron, prefetched
       float g, u;
-      p.dot2(f.gate + i * d, f.up + i * d, x, d, &g, &u, f.gate + in * d, f.up + in * d);
+      p.dot2(row(f.gate, i), row(f.up, i), x, d, &g, &u, row(f.gate, in), row(f.up, in));
       act[k] = activate(f.kind, g, u, 0.0f);
     }
     return;
@@ -282,12 +336,12 @@ static void activationsRange(float* act, const float* x, const FfnView& f, const
       const int64_t n1 = k + 2 < k1 ? (idx ? idx[k + 2] : k + 2) : i2;
       const int64_t n2 = k + 3 < k1 ? (idx ? idx[k + 3] : k + 3) : n1;
       float u, u2;
-      p.dot2(f.up + i * d, f.up + i2 * d, x, d, &u, &u2, f.up + n1 * d, f.up + n2 * d);
+      p.dot2(row(f.up, i), row(f.up, i2), x, d, &u, &u2, row(f.up, n1), row(f.up, n2));
       act[k] = activate(f.kind, 0, u, f.upBias ? f.upBias[i] : 0.0f);
       act[k + 1] = activate(f.kind, 0, u2, f.upBias ? f.upBias[i2] : 0.0f);
     } else {
       float u;
-      p.dot2(f.up + i * d, nullptr, x, d, &u, nullptr, nullptr, nullptr);
+      p.dot2(row(f.up, i), nullptr, x, d, &u, nullptr, nullptr, nullptr);
       act[k] = activate(f.kind, 0, u, f.upBias ? f.upBias[i] : 0.0f);
     }
   }
@@ -297,7 +351,7 @@ static void activationsRange(float* act, const float* x, const FfnView& f, const
 // gate/up rows (2 of the FFN's 3 weight matrices), no shared writes but act[].
 static void activations(float* act, const float* x, const FfnView& f, const int32_t* idx, int64_t count) {
   const int64_t rowsRead = (f.gate ? 2 : 1) * count;
-  parallel(partsFor(rowsRead * f.dim), [&](int part, int n) {
+  parallel(partsFor(rowsRead * f.dim * wsize(f.wt) / 4), [&](int part, int n) {
     int64_t b, e;
     share(count, part, n, 16, &b, &e);  // 16 floats: no false sharing on act[]
     activationsRange(act, x, f, idx, b, e);
@@ -324,7 +378,7 @@ static void downCompact(float* out, const float* actOf, const FfnView& f, const 
       ws.push_back(ai);
     }
   }
-  RowSum s{f.downT, f.dim, ids.data(), ws.data(), static_cast<int64_t>(ids.size())};
+  RowSum s{f.downT, f.dim, ids.data(), ws.data(), static_cast<int64_t>(ids.size()), f.wt};
   rowSum(s, out, f.dim, f.downBias);
 }
 
@@ -340,6 +394,112 @@ void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept
   act.resize(static_cast<size_t>(count));
   activations(act.data(), x, f, kept, count);
   downCompact(out, act.data(), f, kept, count, true);
+}
+
+// ---------------------------------------------------------------------------
+// Batched prefill of one layer. Every step is the single-token kernel's arithmetic
+// applied to a block of tokens (prims dotBlock / rowSumBlock keep dot2's and the row
+// sum's order), so the block path equals the token-by-token path bit for bit: the
+// TDA/Griffin statistics see the same activations and choose the same masks. Why it
+// is faster: each weight row is read from memory once per block instead of once per
+// token, and the GEMM loops use 12 FMAs per 7 loads (compute-bound, not memory-bound).
+// ---------------------------------------------------------------------------
+
+// out[t·ldo + r] = w_r · x_t for r < rows, t < tokens; threads take row ranges.
+static void gemm(float* out, int64_t ldo, const void* w, WType wt, int64_t rows, int64_t cols, const float* x,
+                 int64_t ldx, int64_t tokens) {
+  parallel(partsFor(rows * cols * tokens, 8), [&](int part, int n) {
+    int64_t b, e;
+    share(rows, part, n, 3, &b, &e);
+    if (b < e) P(wt).dotBlock(wat(w, wt, b * cols), cols, e - b, x, ldx, tokens, cols, out + b, ldo);
+  });
+}
+
+// Dense down projection for a block (Eq 19 over all neurons), bias included. A token
+// with a zero activation skips that term in the single-token path (ffnDown), which
+// moves its group boundaries; such tokens take that path here too.
+static void downBlock(float* out, const float* act, const FfnView& f, int64_t count) {
+  thread_local std::vector<float> denseA, denseOut;
+  thread_local std::vector<int64_t> dense;
+  dense.clear();
+  for (int64_t t = 0; t < count; t++) {
+    const float* a = act + t * f.hidden;
+    bool zero = false;
+    for (int64_t i = 0; i < f.hidden && !zero; i++) zero = a[i] == 0.0f;
+    if (zero)
+      ffnDown(out + t * f.dim, a, f, nullptr, f.hidden);
+    else
+      dense.push_back(t);
+  }
+  if (dense.empty()) return;
+  const bool contiguous = static_cast<int64_t>(dense.size()) == count;
+  const int64_t m = static_cast<int64_t>(dense.size());
+  const float* a = act;
+  float* o = out;
+  if (!contiguous) {
+    denseA.resize(static_cast<size_t>(m * f.hidden));
+    denseOut.resize(static_cast<size_t>(m * f.dim));
+    for (int64_t k = 0; k < m; k++) std::copy(act + dense[k] * f.hidden, act + (dense[k] + 1) * f.hidden, denseA.data() + k * f.hidden);
+    a = denseA.data();
+    o = denseOut.data();
+  }
+  parallel(partsFor(f.hidden * f.dim * m, 8), [&](int part, int n) {
+    int64_t b, e;
+    share(f.dim, part, n, 16, &b, &e);
+    if (b < e) P(f.wt).rowSumBlock(f.downT, f.dim, f.hidden, a, f.hidden, m, o, f.dim, b, e);
+  });
+  for (int64_t k = 0; k < m; k++) {
+    float* dst = out + (contiguous ? k : dense[k]) * f.dim;
+    const float* src = o + k * f.dim;
+    if (f.downBias)
+      for (int64_t j = 0; j < f.dim; j++) dst[j] = src[j] + f.downBias[j];
+    else if (!contiguous)
+      std::copy(src, src + f.dim, dst);
+  }
+}
+
+void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, float* valueCache, int64_t pos0,
+                  int64_t count) {
+  const FfnView& f = L.ffn;
+  const int64_t dim = f.dim, kv = L.kvDim, hidden = f.hidden;
+  thread_local std::vector<float> xb, q, tmp, g, u;
+  xb.resize(static_cast<size_t>(count * dim));
+  q.resize(static_cast<size_t>(count * dim));
+  tmp.resize(static_cast<size_t>(count * dim));
+
+  // Attention block: x += Wo · attention(RoPE(Wq·xb), RoPE(Wk·xb), Wv·xb).
+  for (int64_t t = 0; t < count; t++) rmsnorm(xb.data() + t * dim, x + t * dim, L.rmsAtt, dim, L.eps);
+  float* kRows = keyCache + pos0 * kv;  // K and V go straight into their cache rows
+  float* vRows = valueCache + pos0 * kv;
+  const WType wt = f.wt;
+  gemm(q.data(), dim, L.wq, wt, dim, dim, xb.data(), dim, count);
+  gemm(kRows, kv, L.wk, wt, kv, dim, xb.data(), dim, count);
+  gemm(vRows, kv, L.wv, wt, kv, dim, xb.data(), dim, count);
+  for (int64_t t = 0; t < count; t++) {
+    rope(q.data() + t * dim, dim, pos0 + t, L.headSize, L.theta);
+    rope(kRows + t * kv, kv, pos0 + t, L.headSize, L.theta);
+  }
+  attentionBlock(xb.data(), dim, q.data(), dim, keyCache, valueCache, pos0, count, L.nHeads, L.nKvHeads, L.headSize,
+                 kv);
+  gemm(tmp.data(), dim, L.wo, wt, dim, dim, xb.data(), dim, count);
+  for (int64_t i = 0; i < count * dim; i++) x[i] += tmp[i];
+
+  // FFN block, dense (prefill): x += W_down · a(rmsnorm(x)).
+  for (int64_t t = 0; t < count; t++) rmsnorm(xb.data() + t * dim, x + t * dim, L.rmsFfn, dim, L.eps);
+  const bool gated = f.kind == kSwiglu || f.kind == kGeglu;
+  u.resize(static_cast<size_t>(count * hidden));
+  gemm(u.data(), hidden, f.up, wt, hidden, dim, xb.data(), dim, count);
+  if (gated) {
+    g.resize(static_cast<size_t>(count * hidden));
+    gemm(g.data(), hidden, f.gate, wt, hidden, dim, xb.data(), dim, count);
+    for (int64_t i = 0; i < count * hidden; i++) act[i] = activate(f.kind, g[i], u[i], 0.0f);
+  } else {
+    for (int64_t t = 0; t < count; t++)
+      for (int64_t i = 0; i < hidden; i++)
+        act[t * hidden + i] = activate(f.kind, 0, u[t * hidden + i], f.upBias ? f.upBias[i] : 0.0f);
+  }
+  downBlock(tmp.data(), act, f, count);
+  for (int64_t i = 0; i < count * dim; i++) x[i] += tmp[i];
 }
 
 }  // namespace tda

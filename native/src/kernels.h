@@ -4,26 +4,33 @@
 
 #include <cstdint>
 
+#include "prims.h"
+
 namespace tda {
 
 enum FfnKind : int { kSwiglu = 0, kGeglu = 1, kRelu = 2, kGelu = 3 };
 
+// Weight matrices are of storage type `wt` (prims.h: float32, F16 or BF16); biases,
+// norm gains, activations and caches are float32.
 struct FfnView {
-  const float* gate;      // hidden × dim, null for non-gated kinds
-  const float* up;        // hidden × dim
-  const float* downT;     // hidden × dim, row i = column i of W_down
+  const void* gate;       // hidden × dim, null for non-gated kinds
+  const void* up;         // hidden × dim
+  const void* downT;      // hidden × dim, row i = column i of W_down
   const float* upBias;    // hidden or null
   const float* downBias;  // dim or null
   int64_t dim;
   int64_t hidden;
   FfnKind kind;
+  WType wt;
 };
 
 const char* simdMode();  // "avx2+fma" or "scalar"
 bool simdEnabled();
 int threadCount();
 
-void matvec(float* out, const float* w, const float* x, int64_t rows, int64_t cols);
+void matvec(float* out, const void* w, WType wt, const float* x, int64_t rows, int64_t cols);
+// Converts n float32 values to F16 or BF16 (round to nearest even).
+void convertWeights(uint16_t* dst, const float* src, int64_t n, WType wt);
 void rmsnorm(float* out, const float* x, const float* weight, int64_t n, double eps);
 void rope(float* vec, int64_t n, int64_t pos, int64_t headSize, double theta);
 void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
@@ -32,6 +39,27 @@ void ffnActivations(float* a, const float* x, const FfnView& f);
 // kept: ascending neuron ids, count of them; kept == null means all f.hidden neurons.
 void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, int64_t count);
 void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept, int64_t count);
+
+// One decoder layer's weights and shape, for the batched prefill.
+struct LayerView {
+  const float* rmsAtt;  // dim
+  const void* wq;       // dim × dim, type ffn.wt
+  const void* wk;       // kvDim × dim
+  const void* wv;       // kvDim × dim
+  const void* wo;       // dim × dim
+  const float* rmsFfn;  // dim
+  FfnView ffn;
+  int64_t nHeads, nKvHeads, headSize, kvDim;
+  double eps, theta;
+};
+
+// Batched prefill of one layer for `count` prompt tokens at positions pos0..pos0+count-1:
+// x [count][dim] is the residual stream, updated in place (attention block, then the
+// dense FFN block); act [count][hidden] receives each token's FFN activations (Eq 17);
+// K/V rows pos0.. of this layer's caches are written. Bit-identical to running the
+// single-token kernels token by token in the decoder's order.
+void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, float* valueCache, int64_t pos0,
+                  int64_t count);
 
 // The activation a_i = act(g)·u (gated) or act(u + b) (non-gated), evaluated in
 // double and rounded once, as the reference does (Appendix E, Eq 17 inner part).

@@ -12,84 +12,111 @@
 
 namespace tda {
 
-// How long an idle worker keeps polling before it sleeps. Long enough to cover every
-// gap inside one decode step — JS glue, and kernels small enough to run on the
-// calling thread alone — because a sleeping worker costs a condition-variable
-// wake-up at the next FFN call, which a short sliced call feels most (measured on a
-// 341M-parameter model: 200 µs let workers fall asleep between calls and TDA at 50%
-// decoded 1.26× faster than dense; 2 ms gives 1.31–1.32×). Short enough that an idle
-// program does not keep a core busy for long.
-static constexpr auto kSpin = std::chrono::microseconds(2000);
+// How an idle worker waits for the next job, in three phases (adaptive to load):
+//  1. kSpin of busy polling: the kernels of a decode step follow each other within
+//     microseconds of JS glue, and a polling worker starts the next one at once;
+//  2. up to kYieldSpin polling with a sched_yield between polls: on a quiet machine
+//     yield returns at once (nothing else wants the core), so this is still spinning
+//     and a decode step's FFN calls never pay a wake-up (sleeping after 200 µs cost
+//     TDA at 50% on a 341M-parameter model 1.31× -> 1.26× of dense); on a busy
+//     machine every poll hands the core to a runnable thread — other processes, or
+//     this process's own calling thread — instead of burning it;
+//  3. sleep on a condition variable (an idle process burns no CPU).
+// A worker asleep when a job is posted is never waited for: the caller starts on the
+// chunks at once and the worker joins when it wakes.
+static constexpr auto kSpin = std::chrono::microseconds(50);
+static constexpr auto kYieldSpin = std::chrono::microseconds(2000);
 
 ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
-  for (int i = 1; i < size_; i++) workers_.emplace_back([this, i] { workerLoop(i); });
+  for (int i = 1; i < size_; i++) workers_.emplace_back([this] { workerLoop(); });
 }
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
   {
     std::lock_guard<std::mutex> lk(sleepMutex_);
-    generation_.fetch_add(1);
+    state_.fetch_add(uint64_t{1} << 32);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run(Task fn, void* ctx, int parts) {
-  if (parts > size_) parts = size_;
-  if (parts <= 1) {
-    fn(ctx, 0, 1);
+void ThreadPool::work(uint32_t job) {
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(s >> 32) != job) return;
+    const uint32_t chunks = (s >> 16) & 0xffff, next = s & 0xffff;
+    if (next >= chunks) return;
+    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    task_(ctx_, static_cast<int>(next), static_cast<int>(chunks));
+    done_.fetch_add(1, std::memory_order_release);
+    s = state_.load(std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::run(Task fn, void* ctx, int chunks) {
+  if (chunks < 1) chunks = 1;
+  if (chunks > kMaxChunks) chunks = kMaxChunks;
+  if (chunks == 1 || size_ <= 1) {
+    for (int c = 0; c < chunks; c++) fn(ctx, c, chunks);
     return;
   }
   std::unique_lock<std::mutex> job(busy_, std::try_to_lock);
   if (!job.owns_lock()) {
-    for (int p = 0; p < parts; p++) fn(ctx, p, parts);
+    for (int c = 0; c < chunks; c++) fn(ctx, c, chunks);
     return;
   }
   task_ = fn;
   ctx_ = ctx;
-  parts_ = parts;
-  // Every worker acknowledges every job (those with id >= parts just count down),
-  // so no worker can still be reading task_/parts_ when the next job is posted.
-  pending_.store(size_ - 1);
-  // seq_cst increment, then seq_cst read of sleepers_: paired with the worker's
-  // seq_cst increment of sleepers_ followed by its read of generation_, at least one
-  // side sees the other, so no wake-up is lost.
-  generation_.fetch_add(1);
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t id = static_cast<uint32_t>(state_.load() >> 32) + 1;
+  // seq_cst store, then seq_cst read of sleepers_: paired with the worker's seq_cst
+  // increment of sleepers_ followed by its read of state_, at least one side sees the
+  // other, so no wake-up is lost.
+  state_.store(pack(id, static_cast<uint32_t>(chunks), 0));
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lk(sleepMutex_);
     wake_.notify_all();
   }
-  fn(ctx, 0, parts);
-  while (pending_.load(std::memory_order_acquire) != 0) TDA_PAUSE();
+  work(id);
+  // Only chunks already claimed by a running worker are left: wait for those.
+  for (unsigned polls = 0; done_.load(std::memory_order_acquire) != chunks; polls++) {
+    if (polls < 4096)
+      TDA_PAUSE();
+    else
+      std::this_thread::yield();  // the worker was descheduled mid-chunk: let it run
+  }
 }
 
-void ThreadPool::workerLoop(int id) {
-  // Start from generation 0, not from whatever generation_ holds when this thread
-  // first runs: the first job can be posted (generation 0 -> 1) before a new
-  // worker gets scheduled, and a worker that read 1 here would never run that job
-  // while the caller spins forever on pending_ (seen as a hang on the first call).
-  uint64_t seen = 0;
+void ThreadPool::workerLoop() {
+  uint32_t seen = 0;
   for (;;) {
-    // Spin first: the next job usually arrives within microseconds.
-    auto until = std::chrono::steady_clock::now() + kSpin;
-    uint64_t g;
+    const auto start = std::chrono::steady_clock::now();
+    uint32_t id;
     unsigned polls = 0;
-    while ((g = generation_.load(std::memory_order_acquire)) == seen) {
-      TDA_PAUSE();
-      if ((++polls & 63) == 0 && std::chrono::steady_clock::now() > until) break;
+    bool yielding = false;
+    while ((id = static_cast<uint32_t>(state_.load(std::memory_order_acquire) >> 32)) == seen) {
+      if (yielding) {
+        std::this_thread::yield();
+      } else {
+        TDA_PAUSE();
+      }
+      if ((++polls & (yielding ? 0 : 63)) == 0) {
+        const auto waited = std::chrono::steady_clock::now() - start;
+        if (waited > kYieldSpin) break;
+        yielding = waited > kSpin;
+      }
     }
-    if (g == seen) {
+    if (id == seen) {
       std::unique_lock<std::mutex> lk(sleepMutex_);
       sleepers_.fetch_add(1);
-      wake_.wait(lk, [&] { return generation_.load() != seen; });
+      wake_.wait(lk, [&] { return static_cast<uint32_t>(state_.load() >> 32) != seen; });
       sleepers_.fetch_sub(1);
-      g = generation_.load();
+      id = static_cast<uint32_t>(state_.load() >> 32);
     }
-    seen = g;
+    seen = id;
     if (stop_.load()) return;
-    if (id < parts_) task_(ctx_, id, parts_);
-    pending_.fetch_sub(1, std::memory_order_release);
+    work(id);
   }
 }
 

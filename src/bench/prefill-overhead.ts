@@ -3,12 +3,13 @@
 // slicing a backend does to serve the kept rows — against the prefill time of the
 // same prompt on the same backend.
 //
-// The kit's decoder prefills token by token (a matvec per token), so its prefill of a
-// 1024-token prompt on a few-hundred-million-parameter model takes minutes; it is
-// estimated from forward passes timed at sampled positions (cost grows linearly with
+// The denominator here is the token-by-token prefill (Decoder.forward, a matvec per
+// token): a 1024-token prompt on a few-hundred-million-parameter model takes minutes, so
+// it is estimated from forward passes timed at sampled positions (cost grows linearly with
 // position through attention), integrated over 0..T−1. The statistic is timed on
 // `statTokens` tokens and scaled to T (it is linear in T). llama.cpp's batched
-// prefill of the same length, if measured, is the stricter comparison.
+// prefill of the same length, if measured, is the stricter comparison; the kit's own
+// batched prefill (src/reference/prefill.ts) is timed end to end by the paper suite.
 
 import type { Backend } from '../core/kernels.js';
 import { Decoder } from '../reference/decoder.js';

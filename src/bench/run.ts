@@ -20,7 +20,10 @@ import { runE2eSuite } from './suite-e2e.js';
 import { runFfnSuite } from './suite-ffn.js';
 import { runLayerSuite } from './suite-layer.js';
 import { evaluateTargets } from './targets.js';
-import type { BenchReport, BenchRow, PrefillOverhead, Skipped, Suite } from './types.js';
+import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, Skipped, Suite, SuiteName } from './types.js';
+import { startHogs } from './contention.js';
+import { type PaperModel, runPaperSuite } from './suite-paper.js';
+import type { SyntheticShape } from '../reference/synthetic.js';
 import { WeightPool, benchSyntheticModel, fillFromPool } from './weights.js';
 import { ceiling, modelBytes } from './ceiling.js';
 
@@ -31,7 +34,7 @@ export interface Progress {
 }
 
 export interface BenchOptions {
-  suites: Suite[];
+  suites: SuiteName[];
   /** Backend names; undefined: every registered backend (the reference only where small enough). */
   backends?: string[];
   methods: Method[];
@@ -50,12 +53,23 @@ export interface BenchOptions {
   threads: number;
   goldenFile?: string;
   progress?: Progress;
+  /** Start two CPU hogs for the whole run (a busy machine, measured). */
+  contended?: boolean;
+  /** paper suite: which synthetic models (default both). */
+  paperModels?: PaperModelName[];
 }
 
 export const LLAMA2_7B = { dim: 4096, hiddenDim: 11008, nHeads: 32 };
 export const DEFAULT_SYNTHETIC = { dim: 1024, hiddenDim: 2816, nLayers: 24, nHeads: 16, vocabSize: 32000 };
 export const FULL_DENSITIES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 export const QUICK_DENSITIES = [0.5];
+
+/** The paper suite's models: the default 341 M synthetic model and a TinyLlama-1.1B-shaped one. */
+export const PAPER_MODELS = {
+  '341m': { ...DEFAULT_SYNTHETIC, nKvHeads: DEFAULT_SYNTHETIC.nHeads, label: 'synthetic' },
+  tinyllama: { dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, vocabSize: 32000, label: 'synthetic TinyLlama-1.1B shape' },
+} as const;
+export type PaperModelName = keyof typeof PAPER_MODELS;
 
 /** The reference backend computes in float64 JS loops: allowed only where an FFN is small. */
 const REFERENCE_MAX_FFN_WEIGHTS = 12e6;
@@ -68,6 +82,15 @@ function headsFor(dim: number): number {
 const noProgress: Progress = { start() {}, tick() {}, stop() {} };
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const hogs = o.contended ? startHogs(2) : null;
+  try {
+    return await runSuites(o);
+  } finally {
+    hogs?.stop();
+  }
+}
+
+async function runSuites(o: BenchOptions): Promise<BenchReport> {
   const t0 = performance.now();
   const progress = o.progress ?? noProgress;
   const warmup = o.quick ? 1 : 2;
@@ -75,7 +98,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const e2eRuns = o.quick ? 5 : 9;
   const all = await availableBackendNames();
   // gpu.js without a GL context runs its kernels on the CPU, too slow for --quick's minute.
-  const names = o.backends ?? all.filter((n) => !(o.quick && n === 'gpujs'));
+  // bf16 decodes exactly as fast as f16 (same bytes); --quick times f16 only.
+  const names = o.backends ?? all.filter((n) => !(o.quick && (n === 'gpujs' || n === 'native-cpu-bf16')));
   const { loaded, failed } = await loadBackends(names);
   const skipped: Skipped[] = failed.map((f) => ({ backend: f.name, suite: 'all', reason: f.reason }));
   if (!o.backends && o.quick && all.includes('gpujs')) {
@@ -91,6 +115,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   if (o.suites.includes('ffn')) total += kernelBackends * groups * runs;
   if (o.suites.includes('layer')) total += kernelBackends * groups * runs;
   if (o.suites.includes('e2e')) total += 11 * kernelBackends * e2eRuns + 8;
+  if (o.suites.includes('paper')) total += 20 * (o.paperModels ?? Object.keys(PAPER_MODELS)).length;
   progress.start(total);
 
   const bw = await measureCopyBandwidth({ runs: o.quick ? 7 : 15, threads: o.threads });
@@ -228,6 +253,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       progress.tick('prefill overhead', 4);
     }
   }
+  const paperRows: PaperRow[] = [];
+  if (o.suites.includes('paper')) {
+    await runPaper(o, paperRows, skipped, notes, progress);
+  }
   progress.stop();
 
   const report: BenchReport = {
@@ -249,19 +278,55 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     settings: {
       suites: o.suites, methods, densities: o.densities, ctx: o.ctx, shape: `${o.dim}x${o.hiddenDim}`, seed: o.seed,
       warmup, runs, e2e_runs: e2eRuns, synthetic: o.synthetic, threads: o.threads, ...(gguf ? { gguf } : {}),
+      contended: o.contended ? 'two CPU hogs (node busy loops) ran beside the bench' : false,
     },
     backends: loaded.map((b) => ({ name: b.name, info: b.info() })),
     skipped,
     rows,
+    paper_rows: paperRows,
     prefill_overhead: prefill,
     targets: [],
     notes: [...new Set(notes)],
     wall_s: 0,
   };
-  report.targets = evaluateTargets(report);
+  report.targets = evaluateTargets({ ...report, contended: o.contended });
   report.wall_s = (performance.now() - t0) / 1000;
   for (const b of loaded) b.dispose?.();
   return report;
+}
+
+/** The paper suite, one model at a time (the TinyLlama shape holds 4.4 GB of float32 weights). */
+async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], notes: string[], progress: Progress): Promise<void> {
+  const { loaded, failed } = await loadBackends(['native-cpu', 'native-cpu-f16']);
+  for (const f of failed) skipped.push({ backend: f.name, suite: 'paper', reason: f.reason });
+  const backends = { f32: loaded.find((b) => b.name === 'native-cpu'), f16: loaded.find((b) => b.name === 'native-cpu-f16') };
+  const promptTokens = o.quick ? 256 : 1024;
+  const newTokens = o.quick ? 128 : 1024;
+  for (const name of o.paperModels ?? (Object.keys(PAPER_MODELS) as PaperModelName[])) {
+    const { label, ...shape } = PAPER_MODELS[name];
+    progress.tick(`paper ${label}: building the model`, 0);
+    const s: SyntheticShape = { ...shape, seqLen: promptTokens + newTokens + 8 };
+    const model = benchSyntheticModel(s, o.seed);
+    const params = (shape.nLayers * (2 * shape.dim * shape.dim + 2 * shape.dim * (shape.dim * shape.nKvHeads) / shape.nHeads + 3 * shape.dim * shape.hiddenDim) + shape.vocabSize * shape.dim) / 1e6;
+    const full = `${label} ${shape.dim}x${shape.hiddenDim} L${shape.nLayers} (${params.toFixed(0)}M params)`;
+    const m: PaperModel = { label: full, model, gguf: {}, ggufMissing: {} };
+    if (o.llamaCpp) {
+      try {
+        m.gguf.f32 = await ggufFor({ label: full, model, vocab: () => syntheticVocab(shape.vocabSize) });
+      } catch (e) {
+        m.ggufMissing!.f32 = `GGUF export failed: ${(e as Error).message.split('\n')[0]}`;
+      }
+      m.ggufMissing!.f16 = 'not exported: the kit\'s GGUF writer (src/models/gguf-writer.ts) writes F32 tensors only';
+    }
+    const r = await runPaperSuite(m, {
+      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
+      onStep: (l) => progress.tick(l, 2),
+    });
+    rows.push(...r.rows);
+    for (const why of r.skipped) skipped.push({ backend: why.startsWith('llama.cpp') ? 'llama.cpp' : 'native-cpu', suite: 'paper', reason: why });
+  }
+  notes.push(`paper suite: ${promptTokens}-token prompt + ${newTokens} new tokens per row, methods one after another (not interleaved: each row is a whole scenario); prefill batched in blocks of 64 tokens; new tokens teacher-forced from a fixed list so every method decodes the same count`);
+  for (const b of loaded) b.dispose?.();
 }
 
 /** GGUF export of a model, cached in the temp folder by fingerprint (the synthetic one is 1.3 GB). */

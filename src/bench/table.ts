@@ -43,6 +43,16 @@ export function formatReport(r: BenchReport): string {
   out.push(pad(cells));
   out.push('(% ceil: share of the ceiling\'s gain reached, (speedup−1)/(ceiling−1); GB/s: bytes the method must read / median time)');
   for (const row of r.rows) if (row.note) out.push(`note ${row.backend} ${row.suite} ${row.shape}: ${row.note}`);
+  if (r.paper_rows?.length) {
+    out.push('');
+    out.push('paper scenario (prompt + generation end to end):');
+    const pc = [['model', 'backend', 'method', 'weights', 'density', 'prompt', 'new', 'prefill s', 'decode s', 'total s', 'decode tok/s', 'peak RSS MiB']];
+    for (const p of r.paper_rows) {
+      pc.push([p.model, p.backend, p.method, p.weights, f(p.density, 2), String(p.prompt_tokens), String(p.new_tokens), f(p.prefill_ms / 1000), f(p.decode_ms / 1000), f(p.total_ms / 1000), f(p.decode_tokens_per_s, 1), f(p.peak_rss_mb, 0)]);
+    }
+    out.push(pad(pc));
+    for (const p of r.paper_rows) if (p.note) out.push(`note ${p.backend} paper ${p.model} ${p.weights}: ${p.note}`);
+  }
   if (r.prefill_overhead) {
     const p = r.prefill_overhead;
     out.push('');

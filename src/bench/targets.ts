@@ -3,7 +3,7 @@
 // target's unit); a target whose inputs did not run is reported as not measured.
 
 import type { Method } from '../reference/policies/types.js';
-import type { BenchReport, BenchRow, PrefillOverhead, Suite, Target } from './types.js';
+import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, Suite, Target } from './types.js';
 
 type Find = (backend: string, suite: Suite, method: Method, density: number, shape?: (s: string) => boolean) => BenchRow | undefined;
 
@@ -20,7 +20,9 @@ function target(name: string, goal: number, measured: number | undefined | null,
   return { target: name, goal, measured, unit, met: by >= 0, by, note };
 }
 
-export function evaluateTargets(r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gbs'> & { prefill_overhead: PrefillOverhead | null }): Target[] {
+export function evaluateTargets(
+  r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gbs'> & { prefill_overhead: PrefillOverhead | null; paper_rows?: PaperRow[]; contended?: boolean },
+): Target[] {
   const find = rowFinder(r.rows);
   const synth = (s: string) => s.startsWith('synthetic');
   const nFfnDense = find('native-cpu', 'ffn', 'dense', 1);
@@ -30,7 +32,16 @@ export function evaluateTargets(r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gb
   const llama = find('llama.cpp', 'e2e', 'dense', 1, synth);
   const ttFfn = find('native-cpu', 'ffn', 'tt', 0.5);
   const po = r.prefill_overhead;
+  const storiesNative = find('native-cpu', 'e2e', 'dense', 1, (x) => x === 'stories260K');
+  const storiesRef = find('reference', 'e2e', 'dense', 1, (x) => x === 'stories260K');
   return [
+    ...paperTargets(r.paper_rows ?? []),
+    target(
+      `e2e stories260K: native-cpu dense vs reference dense (tokens/s${r.contended ? ', two CPU hogs running' : ''})`,
+      1,
+      storiesNative && storiesRef ? storiesRef.median_ms / storiesNative.median_ms : undefined,
+      '×',
+    ),
     target('native-cpu ffn: TDA 0.5 vs dense', 1.9, find('native-cpu', 'ffn', 'tda', 0.5)?.speedup_vs_dense, '×'),
     target('native-cpu layer ctx: TDA 0.5 vs dense', 1.4, find('native-cpu', 'layer', 'tda', 0.5)?.speedup_vs_dense, '×'),
     target('native-cpu dense FFN: fraction of copy bandwidth', 0.85, nFfnDense ? nFfnDense.effective_gbs / r.copy_bandwidth_gbs : undefined, 'of copy'),
@@ -44,4 +55,62 @@ export function evaluateTargets(r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gb
       met: null,
     },
   ];
+}
+
+/** The paper suite's targets (issue 10), on the first model that has the rows (the 341 M one by default). */
+function paperTargets(rows: PaperRow[]): Target[] {
+  const models = [...new Set(rows.map((x) => x.model))];
+  const pick = (model: string, backend: string, method: string, weights: string) =>
+    rows.find((x) => x.model === model && x.backend === backend && x.method === method && x.weights === weights);
+  const model = models.find((m) => pick(m, 'native-cpu', 'dense', 'f32')) ?? models[0];
+  const kitDense = model ? pick(model, 'native-cpu', 'dense', 'f32') : undefined;
+  const llamaF32 = model ? pick(model, 'llama.cpp', 'dense', 'f32') : undefined;
+  const llamaF16 = model ? pick(model, 'llama.cpp', 'dense', 'f16') : undefined;
+  const tdaF16 = model ? pick(model, 'native-cpu-f16', 'tda', 'f16') : undefined;
+  const tdaF32 = model ? pick(model, 'native-cpu', 'tda', 'f32') : undefined;
+  const out: Target[] = [
+    target(
+      'paper: dense batched prefill vs llama.cpp batched prefill (same F32 weights and threads)',
+      1.5,
+      kitDense && llamaF32 ? kitDense.prefill_ms / llamaF32.prefill_ms : undefined,
+      '× time',
+      kitDense && llamaF32 ? `${kitDense.prompt_tokens} tokens on ${model}: kit ${(kitDense.prefill_ms / 1000).toFixed(2)} s, llama.cpp ${(llamaF32.prefill_ms / 1000).toFixed(2)} s` : undefined,
+      true,
+    ),
+    target(
+      'paper: TDA 0.5 total (prompt + generation) vs llama.cpp dense, F16 weights',
+      1.25,
+      tdaF16 && llamaF16 ? llamaF16.total_ms / tdaF16.total_ms : undefined,
+      '×',
+      llamaF16 ? undefined : 'not measured: no F16 GGUF for llama.cpp (the kit\'s GGUF writer writes F32 only); the F32 comparison below is the nearest measured',
+    ),
+    {
+      ...target(
+        'paper: TDA 0.5 total vs llama.cpp dense, F32 weights (informational)',
+        1.25,
+        tdaF32 && llamaF32 ? llamaF32.total_ms / tdaF32.total_ms : undefined,
+        '×',
+      ),
+      met: null,
+    },
+  ];
+  // The paper's ordering (Table 4): Dense ≈ TT < TDA ≈ Griffin in speed. "≈": totals within 10 %.
+  for (const weights of ['f32', 'f16'] as const) {
+    const backend = weights === 'f32' ? 'native-cpu' : 'native-cpu-f16';
+    const t = (method: string) => (model ? pick(model, backend, method, weights)?.total_ms : undefined);
+    const [d, tt, g, tda] = [t('dense'), t('tt'), t('griffin'), t('tda')];
+    if (d === undefined || tt === undefined || g === undefined || tda === undefined) continue;
+    const near = (a: number, b: number) => Math.abs(a / b - 1) <= 0.1;
+    const met = near(d, tt) && near(tda, g) && Math.max(tda, g) < Math.min(d, tt);
+    out.push({
+      target: `paper: ordering Dense ≈ TT < TDA ≈ Griffin (${weights}; total time, ≈ within 10 %)`,
+      goal: 1,
+      measured: met ? 1 : 0,
+      unit: 'ordering',
+      met,
+      by: null,
+      note: `totals s: dense ${(d / 1000).toFixed(2)}, TT ${(tt / 1000).toFixed(2)}, Griffin ${(g / 1000).toFixed(2)}, TDA ${(tda / 1000).toFixed(2)}`,
+    });
+  }
+  return out;
 }

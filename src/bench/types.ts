@@ -6,6 +6,27 @@ import type { Method } from '../reference/policies/types.js';
 
 export type Suite = 'ffn' | 'layer' | 'e2e';
 export const SUITES: readonly Suite[] = ['ffn', 'layer', 'e2e'];
+/** Suites `--suite` accepts; `all` means SUITES (the paper scenario is asked for by name: it takes minutes). */
+export type SuiteName = Suite | 'paper';
+
+/** One scenario of the `paper` suite: prompt + generation end to end (suite-paper.ts). */
+export interface PaperRow {
+  suite: 'paper';
+  backend: string;
+  model: string;
+  method: Method;
+  density: number;
+  weights: 'f32' | 'f16';
+  prompt_tokens: number;
+  new_tokens: number;
+  prefill_ms: number;
+  decode_ms: number;
+  total_ms: number;
+  /** Peak resident set of the bench process when the row finished (monotonic over the run). */
+  peak_rss_mb: number;
+  decode_tokens_per_s: number;
+  note?: string;
+}
 
 export interface BenchRow {
   backend: string;
@@ -37,7 +58,7 @@ export interface BenchRow {
 /** A backend or baseline that could not run, and why (one line). */
 export interface Skipped {
   backend: string;
-  suite: Suite | 'all';
+  suite: SuiteName | 'all';
   reason: string;
 }
 
@@ -92,6 +113,8 @@ export interface BenchReport {
   backends: BackendEntry[];
   skipped: Skipped[];
   rows: BenchRow[];
+  /** The paper suite's rows (suite "paper"), when it ran. */
+  paper_rows: PaperRow[];
   prefill_overhead: PrefillOverhead | null;
   targets: Target[];
   notes: string[];

@@ -5,6 +5,7 @@
 import type { Backend } from '../core/kernels.js';
 import type { Model } from '../core/model.js';
 import { Rng } from '../reference/random.js';
+import { checkPrefillLayer } from './batched.js';
 import { checkCallSequences } from './calls.js';
 import { E2E_METHODS, type E2eModel, runEndToEnd, syntheticE2eModels } from './endToEnd.js';
 import { type CheckContext, checkKernel } from './kernels.js';
@@ -62,6 +63,10 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
   // One row at a time, so that progress shows while the LLaMA-size cases run.
   for (const name of KERNEL_NAMES) if (!only || only(`kernel ${name}`)) add([checkKernel(K, ctx, name)]);
   if (!only || only('kernel call sequences')) add([checkCallSequences(K, ctx)]);
+  if (!only || only('kernel prefillLayer')) {
+    const batched = checkPrefillLayer(K, ctx);
+    if (batched) add([batched]);
+  }
   add(runMaskChecks(K, ctx, { model: stories.model, prompts: stories.golden.map((g) => g.prompt_tokens) }, only));
   const steps = quick ? 64 : 256;
   const e2eModels: E2eModel[] = [

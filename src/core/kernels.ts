@@ -10,7 +10,7 @@
 // passes the same weight arrays on every call, and the same kept-list object for
 // every generated token of one prompt, so slicing can happen once per prompt.
 
-import type { FfnKind, FfnWeights } from './model.js';
+import type { FfnKind, FfnWeights, LayerWeights } from './model.js';
 
 export interface AttentionShape {
   nHeads: number;
@@ -18,6 +18,15 @@ export interface AttentionShape {
   headSize: number;
   /** Row length of the KV cache: nKvHeads · headSize. */
   kvDim: number;
+}
+
+/** What a whole-layer kernel needs beside the weights (from the model's config). */
+export interface LayerShape extends AttentionShape {
+  dim: number;
+  hiddenDim: number;
+  ffnKind: FfnKind;
+  normEps: number;
+  ropeTheta: number;
 }
 
 export interface Kernels {
@@ -78,6 +87,27 @@ export interface Kernels {
    * kept neurons only. Must equal ffnActivations + ffnDown over the same kept list.
    */
   ffnSliced(out: Float32Array, x: Float32Array, ffn: FfnWeights, kind: FfnKind, kept: Int32Array | null): void;
+
+  /**
+   * Optional batched prefill of one decoder layer for `count` consecutive prompt tokens
+   * at positions pos0 … pos0+count−1 (src/reference/prefill.ts gives the semantics):
+   * x is [count][dim], the residual stream, updated in place through the attention block
+   * (causal: token t attends over cache rows 0..pos0+t) and the dense FFN block;
+   * a is [count][hiddenDim] and receives each token's dense FFN activations (Eq 17),
+   * which the decoder then shows to the policy; K/V rows pos0 … of the layer's caches
+   * are written. It must equal running the per-token kernels above token by token,
+   * within each kernel's tolerance; a backend without it prefills token by token.
+   */
+  prefillLayer?(
+    x: Float32Array,
+    a: Float32Array,
+    layer: LayerWeights,
+    keyCache: Float32Array,
+    valueCache: Float32Array,
+    pos0: number,
+    count: number,
+    shape: LayerShape,
+  ): void;
 }
 
 /** What a backend really ran on — reported by every run, never guessed. */

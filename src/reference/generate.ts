@@ -7,6 +7,7 @@ import type { Kernels } from '../core/kernels.js';
 import { UserError } from '../errors.js';
 import { type TokenCost, tokenCost } from './costs.js';
 import { Decoder, FfnUsage } from './decoder.js';
+import { prefillPrompt } from './prefill.js';
 import type { Model } from '../core/model.js';
 import type { FfnPolicy } from './policies/types.js';
 import { Sampler } from './sampler.js';
@@ -28,6 +29,12 @@ export interface GenerateOptions {
   onToken?: (token: number) => void;
   /** Generation stops after one of these tokens (run.c: BOS; models with another tokenizer: its EOS). Default [BOS]. */
   stopTokens?: number[];
+  /**
+   * Prompt tokens per batched-prefill block (src/reference/prefill.ts). Default: the
+   * block prefill where the kernels have prefillLayer, token by token otherwise;
+   * 1: token by token. Both give the same masks, tokens and logits.
+   */
+  prefillBlock?: number;
 }
 
 export interface LayerDensity {
@@ -68,10 +75,15 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
   let tPrefillEnd = t0;
   let generateForwards = 0;
 
+  const blocked = opts.prefillBlock !== undefined ? opts.prefillBlock > 1 : decoder.kernels.prefillLayer !== undefined;
   for (let pos = 0; pos < steps; pos++) {
+    if (blocked && pos < n - 1) continue; // the whole prompt is prefilled at pos n−1
     const token = pos < n ? promptTokens[pos] : tokens[pos - n];
     const phase = pos < n ? 'prefill' : 'generate';
-    const out = decoder.forward(token, pos, phase, policy, usage);
+    const out =
+      blocked && pos === n - 1
+        ? prefillPrompt(decoder, promptTokens, policy, opts.prefillBlock)
+        : decoder.forward(token, pos, phase, policy, usage);
     assertFinite(out, pos);
     if (phase === 'generate') generateForwards++;
     if (pos < n - 1) continue;

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
-import { LLAMA2_7B, DEFAULT_SYNTHETIC, FULL_DENSITIES, QUICK_DENSITIES, type Progress, runBench } from '../../bench/run.js';
+import { LLAMA2_7B, DEFAULT_SYNTHETIC, FULL_DENSITIES, PAPER_MODELS, type PaperModelName, QUICK_DENSITIES, type Progress, runBench } from '../../bench/run.js';
 import { speedupSvg } from '../../bench/svg-plot.js';
 import { formatReport } from '../../bench/table.js';
-import { SUITES, type Suite } from '../../bench/types.js';
+import { SUITES, type SuiteName } from '../../bench/types.js';
 import { parseMethod } from '../../reference/methods.js';
 import { METHODS } from '../../reference/policies/types.js';
 import { defaultModelDir, goldenFile } from '../../models/discovery.js';
@@ -79,7 +79,7 @@ export function benchCommand(program: Command): void {
   program
     .command('bench')
     .description('time Dense / TT / Griffin / TDA per backend against the memory-bound ceiling, copy bandwidth and llama.cpp')
-    .option('--suite <name>', `ffn | layer | e2e | all`, 'all')
+    .option('--suite <name>', `ffn | layer | e2e | all (= ffn, layer, e2e) | paper (prompt + generation end to end, minutes)`, 'all')
     .option('--backend <names>', 'comma-separated backends (default: every registered backend)', list('--backend', (s) => s))
     .option('--methods <names>', `comma-separated, of ${METHODS.join(', ')}`, list('--methods', parseMethod))
     .option('--densities <list>', `kept fractions (default ${FULL_DENSITIES.join(',')}; --quick ${QUICK_DENSITIES.join(',')})`, list('--densities', density))
@@ -91,12 +91,21 @@ export function benchCommand(program: Command): void {
     .option('--json', 'print one JSON object instead of the table')
     .option('--svg <file>', 'write a plot of speed-up vs density per backend, with the ceiling')
     .option('--no-progress', 'no progress bar on stderr')
+    .option('--contended', 'run two CPU hogs beside the bench (a busy machine)')
+    .option(
+      '--paper-models <names>',
+      `paper suite models, of ${Object.keys(PAPER_MODELS).join(', ')} (default all)`,
+      list('--paper-models', (v) => {
+        if (!(v in PAPER_MODELS)) throw new InvalidArgumentError(`--paper-models: unknown model "${v}" (use ${Object.keys(PAPER_MODELS).join(', ')})`);
+        return v as PaperModelName;
+      }),
+    )
     .action(async (o) => {
       const suite = String(o.suite);
-      if (suite !== 'all' && !(SUITES as readonly string[]).includes(suite)) {
-        throw new InvalidArgumentError(`--suite must be one of ffn, layer, e2e, all (got "${suite}")`);
+      if (suite !== 'all' && suite !== 'paper' && !(SUITES as readonly string[]).includes(suite)) {
+        throw new InvalidArgumentError(`--suite must be one of ffn, layer, e2e, all, paper (got "${suite}")`);
       }
-      const suites: Suite[] = suite === 'all' ? [...SUITES] : [suite as Suite];
+      const suites: SuiteName[] = suite === 'all' ? [...SUITES] : [suite as SuiteName];
       const s = o.shape ?? LLAMA2_7B;
       const modelDir = defaultModelDir();
       const report = await runBench({
@@ -115,6 +124,8 @@ export function benchCommand(program: Command): void {
         threads: 2,
         goldenFile: goldenFile(modelDir),
         progress: progressBar(o.progress !== false),
+        contended: Boolean(o.contended),
+        paperModels: o.paperModels,
       });
       if (o.svg) {
         fs.writeFileSync(o.svg, speedupSvg(report.rows, `tda bench${report.quick ? ' --quick' : ''}: speed-up vs density (${report.machine.cpu}, ${report.date.slice(0, 10)})`));

@@ -1,0 +1,140 @@
+// `paper` suite: the TDA paper's own scenario end to end (Table 4's setting) — a
+// prompt, then generation — per method (Dense, TT, Griffin, TDA at 0.5) and weight
+// type (f32 on native-cpu, f16 on native-cpu-f16), beside llama.cpp dense on the same
+// weights. Full: 1024 prompt + 1024 new tokens; --quick: 256 + 128.
+//
+// Each row times one generate() call as a user runs it: batched prefill of the prompt
+// (src/reference/prefill.ts, the policy gathering its statistics from the batched
+// activations), the masks fixed, then `new_tokens` decode steps. New tokens are
+// teacher-forced from a fixed list, so every method decodes the same number of tokens
+// (a random synthetic model could emit BOS and stop early); the arithmetic is that of
+// greedy decoding. Methods run one after another (a whole scenario each), so the
+// rows are exposed to the machine's noise one at a time: the note says so.
+
+import type { Backend } from '../core/kernels.js';
+import type { Model } from '../core/model.js';
+import { generate } from '../reference/generate.js';
+import type { Method } from '../reference/policies/types.js';
+import { runLlamaCpp } from './llama-cpp.js';
+import { policyAtDensity } from './masks.js';
+import type { PaperRow } from './types.js';
+
+export interface PaperModel {
+  label: string;
+  model: Model;
+  /** GGUF files of the same weights for llama.cpp, per weight type (missing: why). */
+  gguf: Partial<Record<'f32' | 'f16', string>>;
+  ggufMissing?: Partial<Record<'f32' | 'f16', string>>;
+}
+
+export interface PaperOptions {
+  promptTokens: number;
+  newTokens: number;
+  methods: Method[];
+  density: number;
+  threads: number;
+  /** Kit backends by weight type. */
+  backends: Partial<Record<'f32' | 'f16', Backend>>;
+  llamaCpp: boolean;
+  onStep?: (label: string) => void;
+}
+
+/** Peak resident set of this process so far, MiB (monotonic: rows are in run order). */
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** The prompt and the forced new tokens: fixed, in-vocabulary ids, never BOS (1). */
+function tokenList(n: number, vocab: number, salt: number): number[] {
+  return Array.from({ length: n }, (_, i) => 3 + ((i * 7919 + salt) % (vocab - 3)));
+}
+
+export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ rows: PaperRow[]; skipped: string[] }> {
+  const c = m.model.config;
+  const prompt = [1, ...tokenList(o.promptTokens - 1, c.vocabSize, 11)];
+  // One more than new_tokens: the first follows the prefill's logits, each of the others
+  // costs one decode step.
+  const forced = tokenList(o.newTokens + 1, c.vocabSize, 29);
+  const model: Model = { ...m.model, config: { ...c, seqLen: Math.max(c.seqLen, o.promptTokens + o.newTokens + 1) } };
+  const rows: PaperRow[] = [];
+  const skipped: string[] = [];
+  const methods: Method[] = ['dense', ...o.methods.filter((x) => x !== 'dense')];
+  for (const weights of ['f32', 'f16'] as const) {
+    const b = o.backends[weights];
+    if (!b) {
+      skipped.push(`${m.label} ${weights}: no kit backend for ${weights} weights`);
+      continue;
+    }
+    for (const method of methods) {
+      const density = method === 'dense' ? 1 : o.density;
+      o.onStep?.(`paper ${m.label} ${b.name} ${method}`);
+      const r = generate(model, {
+        promptTokens: prompt,
+        steps: prompt.length + forced.length,
+        policy: policyAtDensity(model, method, density),
+        kernels: b.kernels,
+        forcedTokens: forced,
+      });
+            rows.push({
+        suite: 'paper',
+        backend: b.name,
+        model: m.label,
+        method,
+        density,
+        weights,
+        prompt_tokens: prompt.length,
+        new_tokens: r.tokens.length - 1, // decode steps (the first new token came from the prefill)
+        prefill_ms: r.timing.prefillMs,
+        decode_ms: r.timing.generateMs,
+        total_ms: r.timing.prefillMs + r.timing.generateMs,
+        peak_rss_mb: peakRssMb(),
+        decode_tokens_per_s: r.timing.decodeTokensPerSecond,
+      });
+    }
+  }
+  if (o.llamaCpp) {
+    for (const weights of ['f32', 'f16'] as const) {
+      const file = m.gguf[weights];
+      if (!file) {
+        skipped.push(`llama.cpp ${m.label} ${weights}: ${m.ggufMissing?.[weights] ?? 'no GGUF file'}`);
+        continue;
+      }
+      o.onStep?.(`paper ${m.label} llama.cpp ${weights}`);
+      try {
+        // Prefill: llama.cpp's batched prompt processing (batch 512) of the same length;
+        // decode: per-token times of greedy generation after the same prompt.
+        const r = await runLlamaCpp({
+          modelPath: file,
+          prompt,
+          generate: o.newTokens + 1,
+          threads: o.threads,
+          contextSize: o.promptTokens + o.newTokens + 8,
+          prefillTokens: o.promptTokens,
+        });
+        const timed = r.perTokenMs.length;
+        if (timed === 0 || r.prefillMs === undefined) throw new Error('generated no timed tokens');
+        // llama.cpp stops at EOS; a shorter run is scaled to new_tokens at its mean rate.
+        const decodeMs = (r.perTokenMs.reduce((a, x) => a + x, 0) * o.newTokens) / timed;
+        rows.push({
+          suite: 'paper',
+          backend: 'llama.cpp',
+          model: m.label,
+          method: 'dense',
+          density: 1,
+          weights,
+          prompt_tokens: prompt.length,
+          new_tokens: o.newTokens,
+          prefill_ms: r.prefillMs,
+          decode_ms: decodeMs,
+          total_ms: r.prefillMs + decodeMs,
+          peak_rss_mb: peakRssMb(),
+          decode_tokens_per_s: (1000 * o.newTokens) / decodeMs,
+          note: `node-llama-cpp ${r.version}, ${r.threads} threads, ${weights.toUpperCase()} GGUF of the same weights${timed < o.newTokens ? `; stopped at EOS after ${timed} timed tokens, decode scaled to ${o.newTokens}` : ''}`,
+        });
+      } catch (e) {
+        skipped.push(`llama.cpp ${m.label} ${weights}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  return { rows, skipped };
+}

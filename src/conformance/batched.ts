@@ -1,0 +1,98 @@
+// The batched-prefill check: a backend's Kernels.prefillLayer against the same layer
+// run through that backend's own per-token kernels in the order of
+// src/reference/prefill.ts (prefillLayerWith), on fast-check-generated layers.
+//
+// Tolerance: 0 — every output (the residual stream, the activations shown to the
+// policy, the K/V cache rows) must be bit-identical. Why exact, not a float bound:
+// TDA and Griffin threshold statistics of these activations, and a mask must not
+// depend on whether the prompt went through in blocks or token by token (issue: "the
+// same masks as token-by-token prefill"); any rounding difference can move a neuron
+// across its threshold. The per-token kernels themselves are checked against the
+// reference by src/conformance/kernels.ts, so equality here carries their bounds over
+// to the batched path.
+
+import fc from 'fast-check';
+import type { Kernels } from '../core/kernels.js';
+import { FFN_KINDS, type FfnKind } from '../core/model.js';
+import { Rng } from '../reference/random.js';
+import { layerShape, prefillLayerWith } from '../reference/prefill.js';
+import { syntheticModel } from '../reference/synthetic.js';
+import type { ReportRow } from './report.js';
+import { type CheckContext, runProperty } from './kernels.js';
+import { type CaseResult, compare } from './judge.js';
+import { fill, seedArb } from './values.js';
+
+interface PrefillCase {
+  headSize: number;
+  nKvHeads: number;
+  group: number;
+  hidden: number;
+  kind: FfnKind;
+  pos0: number;
+  count: number;
+  seed: number;
+}
+
+const TOLERANCE = 'exact (bit-identical to the per-token kernels)';
+
+function runCase(K: Kernels, c: PrefillCase): CaseResult {
+  const nHeads = c.nKvHeads * c.group;
+  const model = syntheticModel(
+    { dim: nHeads * c.headSize, hiddenDim: c.hidden, nLayers: 1, nHeads, nKvHeads: c.nKvHeads, vocabSize: 2, seqLen: c.pos0 + c.count, ffnKind: c.kind },
+    c.seed,
+  );
+  const s = layerShape(model.config);
+  const layer = model.weights.layers[0];
+  const rng = new Rng(c.seed + 1);
+  const x0 = fill(rng, c.count * s.dim, 'normal');
+  // Cache rows before pos0 hold earlier tokens' K/V; the rows of the block are written by the call.
+  const kc0 = new Float32Array((c.pos0 + c.count) * s.kvDim);
+  const vc0 = new Float32Array(kc0.length);
+  kc0.set(fill(rng, c.pos0 * s.kvDim, 'normal'));
+  vc0.set(fill(rng, c.pos0 * s.kvDim, 'normal'));
+  const run = (f: NonNullable<Kernels['prefillLayer']>) => {
+    const x = x0.slice();
+    const a = new Float32Array(c.count * s.hiddenDim).fill(NaN);
+    const kc = kc0.slice();
+    const vc = vc0.slice();
+    f(x, a, layer, kc, vc, c.pos0, c.count, s);
+    return { x, a, kc, vc };
+  };
+  const got = run(K.prefillLayer!.bind(K));
+  const want = run(prefillLayerWith(K));
+  for (const [what, o, r] of [
+    ['x', got.x, want.x],
+    ['a', got.a, want.a],
+    ['keyCache', got.kc, want.kc],
+    ['valueCache', got.vc, want.vc],
+  ] as const) {
+    const res = compare(o, r, new Float64Array(r.length), `${what} (${c.kind}, pos0 ${c.pos0}, ${c.count} tokens)`);
+    if (res.fail) return res;
+  }
+  return { maxAbs: 0, maxRatio: 0 };
+}
+
+/**
+ * The batched prefill row of a conformance report; null when the backend has no
+ * prefillLayer (its prefill runs the per-token kernels, which the kernel checks cover).
+ */
+export function checkPrefillLayer(K: Kernels, ctx: CheckContext): ReportRow | null {
+  if (!K.prefillLayer) return null;
+  const arb = fc.record({
+    headSize: fc.integer({ min: 1, max: 12 }).map((h) => 2 * h),
+    nKvHeads: fc.integer({ min: 1, max: 3 }),
+    group: fc.integer({ min: 1, max: 3 }),
+    hidden: fc.integer({ min: 1, max: 80 }),
+    kind: fc.constantFrom<FfnKind>(...FFN_KINDS),
+    pos0: fc.integer({ min: 0, max: 9 }),
+    count: fc.integer({ min: 1, max: 9 }),
+    seed: seedArb,
+  });
+  const examples: PrefillCase[] = [
+    // Tails of every native loop (dim 84, 203 neurons), grouped KV heads, threaded sizes.
+    { headSize: 14, nKvHeads: 2, group: 3, hidden: 203, kind: 'swiglu', pos0: 5, count: 8, seed: 1 },
+    { headSize: 14, nKvHeads: 2, group: 3, hidden: 203, kind: 'relu', pos0: 0, count: 7, seed: 2 },
+  ];
+  if (!ctx.quick) examples.push({ headSize: 64, nKvHeads: 4, group: 4, hidden: 2816, kind: 'swiglu', pos0: 30, count: 64, seed: 3 });
+  return runProperty(ctx, 'kernel prefillLayer', TOLERANCE, arb, examples, (c: PrefillCase) => runCase(K, c));
+}
