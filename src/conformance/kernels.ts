@@ -355,21 +355,23 @@ export const KERNEL_GENERATORS: { [K in KernelName]: KernelGenerator<any> } = {
   ffnSliced: slicedGen,
 };
 
-// The LLaMA-size cases cost seconds of reference and bound arithmetic; several
-// backends checked in one process share them (the latest few, ~200 MB each).
+// Judged cases depend only on (kernel, descriptor, precision): several backends
+// checked in one process share them — every small case, and the latest few
+// LLaMA-size ones (seconds of reference and bound arithmetic, ~200 MB each).
 const bigCases = new Map<string, KernelCase>();
+const smallCases = new Map<string, KernelCase>();
 
 /** The judged case of a descriptor: reference output and bounds (cached for big ones). */
 export function judgedCase(kernel: KernelName, desc: unknown, p: Precision): KernelCase {
   const key = `${kernel}|${JSON.stringify(desc)}|${p}`;
-  const hit = bigCases.get(key);
+  const hit = bigCases.get(key) ?? smallCases.get(key);
   if (hit) return hit;
   const c = judgeCall(KERNEL_GENERATORS[kernel].call(desc, p), p);
   const size = Object.values(c.arrays).reduce((s, a) => s + a.length, 0);
-  if (size >= 1 << 22) {
+  if (size >= 1 << 20) {
     if (bigCases.size >= 4) bigCases.delete(bigCases.keys().next().value!);
     bigCases.set(key, c);
-  }
+  } else if (smallCases.size < 4000) smallCases.set(key, c);
   return c;
 }
 
