@@ -309,7 +309,7 @@ const downGen: KernelGenerator<DownCase> = {
     { dim: 8, hidden: 40, kept: 'random', aDist: 'grid', wDist: 'grid', bias: false, seed: 1 },
     { dim: 8, hidden: 40, kept: 'empty', aDist: 'normal', wDist: 'normal', bias: true, seed: 2 },
     { dim: 4096, hidden: 11008, kept: 'random', aDist: 'heavy', wDist: 'normal', bias: false, seed: 3 }, // LLaMA-2-7B, ~5500 kept
-    { dim: 33, hidden: 11008, kept: 'allExplicit', aDist: 'small', wDist: 'normal', bias: true, seed: 4 },
+    { dim: 33, hidden: 11008, kept: 'allExplicit', aDist: 'small', wDist: 'normal', bias: false, seed: 4 }, // no bias to hide tiny terms
     ...(quick ? [] : [{ dim: 4096, hidden: 11008, kept: 'allExplicit', aDist: 'normal', wDist: 'normal', bias: false, seed: 5 } as DownCase]),
   ],
   call: (c, p) => {
@@ -375,9 +375,18 @@ export function judgedCase(kernel: KernelName, desc: unknown, p: Precision): Ker
   return c;
 }
 
+function forgetCase(kernel: KernelName, desc: unknown, p: Precision): void {
+  const key = `${kernel}|${JSON.stringify(desc)}|${p}`;
+  bigCases.delete(key);
+  smallCases.delete(key);
+}
+
 export function checkKernel(K: Kernels, ctx: CheckContext, kernel: KernelName): ReportRow {
   const gen = KERNEL_GENERATORS[kernel];
-  return runProperty(ctx, `kernel ${kernel}`, TOLERANCE_TEXT[kernel], gen.arb, gen.examples(ctx.quick), (desc) =>
-    checkCase(K, judgedCase(kernel, desc, ctx.precision), 'out'),
-  );
+  return runProperty(ctx, `kernel ${kernel}`, TOLERANCE_TEXT[kernel], gen.arb, gen.examples(ctx.quick), (desc) => {
+    const r = checkCase(K, judgedCase(kernel, desc, ctx.precision), 'out');
+    // A failing backend may have written into the inputs: never share them with the next backend.
+    if (r.fail) forgetCase(kernel, desc, ctx.precision);
+    return r;
+  });
 }
