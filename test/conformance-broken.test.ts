@@ -1,18 +1,17 @@
 // The harness must catch wrong kernels and accept honest ones. Every backend in
-// test/fixtures/broken-backends/ runs through `tda conformance --quick` in a child
-// process (two at a time: each run computes for seconds, which must not block a
-// vitest worker):
-//  - each broken one (the reference with one realistic bug) exits 1, with the
-//    checks that its bug concerns failing — run with --only on those checks, the
+// test/fixtures/broken-backends/ runs through the --quick conformance in child
+// processes (a run computes for seconds, which must not block a vitest worker):
+//  - each broken one (the reference with one realistic bug) is not conformant, with
+//    the checks that its bug concerns failing — run with --only on those checks, the
 //    same rows and seeds as the full --quick run, to stay fast;
 //  - each honest alternative (reordered sums, Kahan, FMA, flush-to-zero,
 //    flash-style attention, fp16 / bf16 weights) passes the whole --quick run;
 //  - the CLI's exit codes: 1 not conformant, 0 conformant, 2 bad input.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = (name: string) => `test/fixtures/broken-backends/${name}.ts`;
@@ -54,100 +53,117 @@ const HONEST: [string, string][] = [
   ['honest-bf16-trunc', 'bf16 weights by truncation'],
 ];
 
-// Two child processes at a time: the machine has two cores.
-let running = 0;
-const waiting: (() => void)[] = [];
-async function slot<T>(f: () => Promise<T>): Promise<T> {
-  if (running >= 2) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await f();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+interface JsonRow { check: string; verdict: string; message?: string }
+interface Result { module: string; conformant: boolean; rows: JsonRow[] }
 
-interface Run { status: number | null; stdout: string; stderr: string }
+/**
+ * All fixtures through test/fixtures/run-conformance.ts: two child processes (the
+ * machine has two cores), each running its half of the backends one after the
+ * other, so that the reference side of the checks is computed once per process.
+ */
+const results = new Map<string, Result>();
+const failures: string[] = [];
 
-function tdaAsync(args: string[]): Promise<Run> {
-  return slot(
-    () =>
-      new Promise((resolve) => {
-        const p = spawn(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root });
-        let stdout = '';
-        let stderr = '';
-        p.stdout.on('data', (d) => (stdout += d));
-        p.stderr.on('data', (d) => (stderr += d));
-        p.on('close', (status) => resolve({ status, stdout, stderr }));
-      }),
-  );
-}
-
-interface JsonRow { check: string; verdict: string; counterexample?: { seed: number; message: string } }
-
-describe.concurrent('tda conformance --quick on the fixture backends', () => {
-  for (const [name, what, mustFail] of BROKEN) {
-    test(`catches ${name}: ${what}`, async () => {
-      const r = await tdaAsync(['conformance', '--backend-module', fixture(name), '--quick', '--json', '--only', ...mustFail]);
-      expect(r.status, r.stderr).toBe(1);
-      const report = JSON.parse(r.stdout) as { conformant: boolean; rows: JsonRow[] };
-      expect(report.conformant).toBe(false);
-      const failing = report.rows.filter((x) => x.verdict === 'fail').map((x) => x.check);
-      for (const check of mustFail) expect(failing, `${name}: ${r.stdout.slice(0, 3000)}`).toContain(check);
-      // A failing kernel property comes with a shrunk, replayable counterexample.
-      for (const row of report.rows.filter((x) => x.verdict === 'fail' && x.check.startsWith('kernel ') && x.check !== 'kernel call sequences')) {
-        expect(typeof row.counterexample?.seed).toBe('number');
-        expect(row.counterexample!.message).toMatch(/bound|reference|modified|deterministic|threw/);
+function runner(jobs: { module: string; only?: string[] }[]): Promise<void> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/run-conformance.ts', JSON.stringify(jobs)], { cwd: root });
+    let buf = '';
+    let err = '';
+    p.stdout.on('data', (d) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const r = JSON.parse(buf.slice(0, nl)) as Result;
+        results.set(r.module, r);
+        buf = buf.slice(nl + 1);
       }
-      expect(r.stderr).toMatch(/NOT conformant/);
-    }, 300_000);
+    });
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      if (code !== 0) failures.push(`runner exited ${code}: ${err.slice(-2000)}`);
+      resolve();
+    });
+  });
+}
+
+describe('tda conformance --quick on the fixture backends', () => {
+  beforeAll(async () => {
+    const jobs = [
+      ...BROKEN.map(([name, , only]) => ({ module: fixture(name), only })),
+      ...HONEST.map(([name]) => ({ module: fixture(name) })),
+    ];
+    await Promise.all([0, 1].map((k) => runner(jobs.filter((_, i) => i % 2 === k))));
+  }, 1_800_000);
+
+  test('every fixture ran', () => {
+    expect(failures).toEqual([]);
+    expect(results.size).toBe(BROKEN.length + HONEST.length);
+  });
+
+  for (const [name, what, mustFail] of BROKEN) {
+    test(`catches ${name}: ${what}`, () => {
+      const r = results.get(fixture(name))!;
+      expect(r.conformant).toBe(false);
+      const failing = r.rows.filter((x) => x.verdict === 'fail').map((x) => x.check);
+      for (const check of mustFail) expect(failing, `${name}: ${JSON.stringify(r.rows).slice(0, 3000)}`).toContain(check);
+      // A failing kernel property says what broke (a shrunk counterexample's message).
+      for (const row of r.rows.filter((x) => x.verdict === 'fail' && x.check.startsWith('kernel '))) {
+        expect(row.message).toMatch(/bound|reference|modified|deterministic|threw/);
+      }
+    });
   }
 
   for (const [name, what] of HONEST) {
-    test(`accepts ${name}: ${what}`, async () => {
-      const r = await tdaAsync(['conformance', '--backend-module', fixture(name), '--quick', '--json']);
-      const report = JSON.parse(r.stdout) as { conformant: boolean; rows: JsonRow[] };
-      const failing = report.rows.filter((x) => x.verdict === 'fail');
+    test(`accepts ${name}: ${what}`, () => {
+      const r = results.get(fixture(name))!;
+      const failing = r.rows.filter((x) => x.verdict === 'fail');
       expect(failing, JSON.stringify(failing, null, 1).slice(0, 3000)).toEqual([]);
-      expect(r.status, r.stderr).toBe(0);
-      // Progress went to stderr, one line per check.
-      expect(r.stderr.split('\n').filter((l) => /^\s+pass\s/.test(l)).length).toBe(report.rows.length);
-    }, 600_000);
+      expect(r.conformant).toBe(true);
+      expect(r.rows.length).toBeGreaterThanOrEqual(8 + 9 + 4 + 5);
+    });
   }
 });
 
-function tda(args: string[]) {
-  return spawnSync(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+function tda(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 describe('tda conformance (CLI)', () => {
-  test('exits 1 for a broken --backend-module and prints the failing row as a table', () => {
-    const r = tda(['conformance', '--backend-module', fixture('wrong-rope-pair'), '--quick', '--seed', '3', '--only', 'kernel rope']);
+  test('exits 1 for a broken --backend-module and prints the failing row as a table, progress on stderr', async () => {
+    const r = await tda(['conformance', '--backend-module', fixture('wrong-rope-pair'), '--quick', '--seed', '3', '--only', 'kernel rope']);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/kernel rope .*FAIL/);
     expect(r.stdout).toMatch(/replay: tda conformance .*--only "kernel rope"/);
     expect(r.stdout).toMatch(/verdict: NOT CONFORMANT/);
-  }, 120_000);
+    expect(r.stderr).toMatch(/FAIL {2}kernel rope/);
+    expect(r.stderr).toMatch(/NOT conformant/);
+  }, 600_000);
 
-  test('exits 0 for the reference (kernel rows and e2e dense, to stay fast)', () => {
-    const r = tda(['conformance', '--backend', 'reference', '--quick', '--only', 'kernel', 'e2e dense']);
+  test('exits 0 for the reference (two rows, to stay fast)', async () => {
+    const r = await tda(['conformance', '--backend', 'reference', '--quick', '--only', 'kernel rmsnorm', 'e2e dense']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/verdict: CONFORMANT/);
-  }, 120_000);
+  }, 600_000);
 
-  test('exits 2 with one line for an unknown backend, a module that does not exist, no backend', () => {
-    const a = tda(['conformance', '--backend', 'no-such-backend']);
+  test('exits 2 with one line for an unknown backend, a module that does not exist, no backend, a missing model', async () => {
+    const a = await tda(['conformance', '--backend', 'no-such-backend']);
     expect(a.status).toBe(2);
     expect(a.stderr.trim().split('\n')).toHaveLength(1);
     expect(a.stderr).toMatch(/unknown backend "no-such-backend"/);
-    const b = tda(['conformance', '--backend-module', fixture('nope')]);
+    const b = await tda(['conformance', '--backend-module', fixture('nope')]);
     expect(b.status).toBe(2);
     expect(b.stderr.trim().split('\n')).toHaveLength(1);
-    const c = tda(['conformance']);
+    const c = await tda(['conformance']);
     expect(c.status).toBe(2);
-    const d = tda(['conformance', '--backend', 'reference', '--model', 'no/such/model.bin']);
+    const d = await tda(['conformance', '--backend', 'reference', '--model', 'no/such/model.bin']);
     expect(d.status).toBe(2);
     expect(d.stderr.trim().split('\n')).toHaveLength(1);
-  }, 60_000);
+  }, 300_000);
 });

@@ -5,7 +5,8 @@
 // exits 2; and the C++ consumer in native/vectors (no kit code) builds with g++,
 // runs, and passes `check`.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +18,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tda-vectors-'));
 const vectors = path.join(tmp, 'v');
 
-function tda(args: string[], timeout = 240_000) {
-  return spawnSync(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root, encoding: 'utf8', timeout });
+// Asynchronous child processes: a blocked vitest worker times out on a busy machine.
+function tda(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
+const run = promisify(execFile);
 
 describe('safetensors encoding', () => {
   test('round-trips F64, F32 and I32 tensors, shapes and metadata, with 8-byte-aligned data and no holes', () => {
@@ -55,8 +65,8 @@ describe('safetensors encoding', () => {
 });
 
 describe('tda vectors', () => {
-  beforeAll(() => {
-    const r = tda(['vectors', 'export', '--out', vectors, '--quick']);
+  beforeAll(async () => {
+    const r = await tda(['vectors', 'export', '--out', vectors, '--quick']);
     if (r.status !== 0) throw new Error(r.stderr);
   }, 300_000);
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -76,16 +86,16 @@ describe('tda vectors', () => {
     expect(t.w.data.length).toBe(mv.params.rows * mv.params.cols);
   });
 
-  test('the reference passes check; a broken backend and a missing result fail it; bad input exits 2', () => {
+  test('the reference passes check; a broken backend and a missing result fail it; bad input exits 2', async () => {
     const good = path.join(tmp, 'reference');
-    expect(tda(['vectors', 'run', vectors, '--backend', 'reference', '--out', good]).status).toBe(0);
-    const ok = tda(['vectors', 'check', vectors, good, '--json']);
+    expect((await tda(['vectors', 'run', vectors, '--backend', 'reference', '--out', good])).status).toBe(0);
+    const ok = await tda(['vectors', 'check', vectors, good, '--json']);
     expect(ok.status, ok.stdout.slice(0, 2000)).toBe(0);
     expect(JSON.parse(ok.stdout).conformant).toBe(true);
 
     const bad = path.join(tmp, 'broken');
-    expect(tda(['vectors', 'run', vectors, '--backend-module', 'test/fixtures/broken-backends/head-warp.ts', '--out', bad]).status).toBe(0);
-    const no = tda(['vectors', 'check', vectors, bad, '--json']);
+    expect((await tda(['vectors', 'run', vectors, '--backend-module', 'test/fixtures/broken-backends/head-warp.ts', '--out', bad])).status).toBe(0);
+    const no = await tda(['vectors', 'check', vectors, bad, '--json']);
     expect(no.status).toBe(1);
     const rows = JSON.parse(no.stdout).rows as { check: string; verdict: string }[];
     expect(rows.filter((r) => r.verdict === 'fail').map((r) => r.check)).toContain('kernel attention');
@@ -93,21 +103,21 @@ describe('tda vectors', () => {
 
     const first = fs.readdirSync(good).sort()[0];
     fs.rmSync(path.join(good, first));
-    const missing = tda(['vectors', 'check', vectors, good]);
+    const missing = await tda(['vectors', 'check', vectors, good]);
     expect(missing.status).toBe(1);
     expect(missing.stdout).toMatch(/no result file/);
 
-    const none = tda(['vectors', 'check', path.join(tmp, 'nope'), good]);
+    const none = await tda(['vectors', 'check', path.join(tmp, 'nope'), good]);
     expect(none.status).toBe(2);
     expect(none.stderr.trim().split('\n')).toHaveLength(1);
   }, 300_000);
 
-  test('the C++ consumer in native/vectors builds, runs and passes check', () => {
-    execFileSync('make', ['-C', path.join(root, 'native', 'vectors'), '--silent'], { stdio: 'pipe' });
+  test('the C++ consumer in native/vectors builds, runs and passes check', async () => {
+    await run('make', ['-C', path.join(root, 'native', 'vectors'), '--silent']);
     const out = path.join(tmp, 'cpp');
     fs.mkdirSync(out);
-    execFileSync(path.join(root, 'native', 'vectors', 'consumer'), [vectors, out], { stdio: 'pipe' });
-    const r = tda(['vectors', 'check', vectors, out]);
+    await run(path.join(root, 'native', 'vectors', 'consumer'), [vectors, out]);
+    const r = await tda(['vectors', 'check', vectors, out]);
     expect(r.status, r.stdout.slice(-3000)).toBe(0);
     expect(r.stdout).toMatch(/e2e tda .*PASS/);
     expect(r.stdout).toMatch(/verdict: CONFORMANT/);

@@ -62,12 +62,25 @@ function num(c: KernelCall, name: string): number {
   return v;
 }
 
+// The latest placeholder, reused while the size stays (LLaMA size: 180 MB).
+let placeholder = new Float32Array(0);
+function zeros(n: number): Float32Array {
+  if (placeholder.length !== n || placeholder.some((v) => v !== 0)) placeholder = new Float32Array(n);
+  return placeholder;
+}
+
+/**
+ * The FfnWeights of a call. A kernel gets a complete FFN (a backend may take the
+ * shapes from any of its arrays): the matrices a kernel does not read (up for
+ * ffnDown, downT for ffnActivations) are zeros of the right size.
+ */
 export function ffnOf(c: KernelCall): FfnWeights {
   const opt = (n: string) => (c.arrays[n] instanceof Float32Array ? (c.arrays[n] as Float32Array) : null);
+  const size = num(c, 'dim') * num(c, 'hidden');
   return {
     gate: opt('ffn.gate'),
-    up: opt('ffn.up') ?? new Float32Array(0),
-    downT: opt('ffn.downT') ?? new Float32Array(0),
+    up: opt('ffn.up') ?? zeros(size),
+    downT: opt('ffn.downT') ?? zeros(size),
     upBias: opt('ffn.upBias'),
     downBias: opt('ffn.downBias'),
   };

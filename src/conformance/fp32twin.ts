@@ -4,7 +4,9 @@
 // it twice: (1) as a self-test that the bounds of tolerance.ts are not tighter than
 // honest float32 arithmetic, and (2) end to end, as the "legitimate drift" that a
 // conformant backend may show on logits (see endToEnd.ts). With `precision` fp16
-// or bf16 it also rounds every weight it reads, as a half-precision backend does.
+// or bf16 it also rounds (or, with `truncate`, truncates) every weight it reads, as
+// a half-precision backend does; with `flush` it flushes subnormals to zero. The
+// honest test backends (test/fixtures/broken-backends/honest-*.ts) are built from it.
 
 import type { Kernels } from '../core/kernels.js';
 import type { FfnKind, FfnWeights } from '../core/model.js';

@@ -20,7 +20,7 @@ import { Rng } from '../reference/random.js';
  *  spike    one entry a power of two, the rest exact zeros: a sum whose every
  *           partial sum sits on a power of two, where one extra ulp per step is
  *           twice the worst rounding error (catches accumulating drift);
- *  small    normal values times 2^-e, one e in [16, 48] per array: every value
+ *  small    normal values times 2^-e, one e in [24, 56] per array: every value
  *           is a normal float32 far below 1, so a kernel that cuts off "tiny"
  *           terms (|a| < 1e-6 …) loses the whole result, while products stay
  *           normal (no flushing allowance hides the loss).
@@ -131,7 +131,7 @@ export function fill(rng: Rng, n: number, dist: Dist, opts: FillOptions = {}): F
     if (n > 0) out[Math.min(at, n - 1)] = (rng.nextFloat() < 0.5 ? -1 : 1) * 2 ** (rng.nextInt(9) - 4);
     return out;
   }
-  if (dist === 'small') o.scale *= 2 ** -(16 + rng.nextInt(33));
+  if (dist === 'small') o.scale *= 2 ** -(24 + rng.nextInt(33));
   const g = new DataRng(rng);
   if (dist === 'normal' || dist === 'small') {
     const scale = o.scale;
