@@ -7,7 +7,7 @@ import { expectedRandomJaccard, jaccard, meanPairwiseJaccard, rowMaxNormalised, 
 import { loadRealModel, parallelActivations, parallelActivationsNoBos, sequentialActivations } from '../src/proofs/realmodel.js';
 import { Rng } from '../src/proofs/rng.js';
 import { meanCI } from '../src/proofs/stats.js';
-import { heatmapSvg, writeSvg } from '../src/proofs/svg.js';
+import { heatmapSvg, writeSvg } from '../src/plot/index.js';
 
 /** Story sentences in the model's domain (written for this check; the first 16 tokens of each are used). */
 export const INERTIA_SENTENCES = [
@@ -76,6 +76,7 @@ function positive(lo: number, hi: number): Verdict {
 
 export const claim4: ClaimCheck = {
   id: 'claim-4',
+  kind: 'real-model',
   title: 'Activation inertia: sequential input concentrates activations (stories260K)',
   source: [
     { paper: 'MOYU', section: '§4.2, Figure 2 (insights 1–3)' },
@@ -94,7 +95,7 @@ export const claim4: ClaimCheck = {
     'FFN activations a_t of all layers under parallel and sequential input for sentences and random token lists; the concentration measure per sample; paired and between-group differences with 95% CIs; for sequential rows, the inertia similarity J(top-k(seq_t), top-k(seq_{t−1})) against the own-token similarity J(top-k(seq_t), top-k(par_t)); heatmaps of the four conditions (MOYU Fig. 2a–d) for the first sentence and first random list, all layers stacked.',
   refutedBy:
     'Insight 1: a sequential concentration not above the parallel one (paired CI not above 0). Insight 2: random-list sequential concentration not above the sentence one. Insight 3: a parallel difference between random lists and sentences whose CI excludes 0 or is wider than half the sequential effect. TDA Claim 4: the own-token similarity at least as large as the inertia similarity.',
-  run(ctx) {
+  async run(ctx) {
     const { model } = loadRealModel();
     const { tokenizer } = loadRealModel();
     const dff = model.config.hiddenDim;
@@ -137,6 +138,7 @@ export const claim4: ClaimCheck = {
     const v1: Verdict = v1s === 'holds' && v1r === 'holds' ? 'holds' : v1s === 'does not hold' || v1r === 'does not hold' ? 'does not hold' : 'inconclusive';
     const part1: ClaimPart = {
       id: 'sequential-flocking',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement: 'MOYU insight 1 (Fig. 2a vs 2b, 2c vs 2d; TDA App. C): sequential input gives more pronounced vertical lines than parallel input.',
       verdict: v1,
       reason:
@@ -175,6 +177,7 @@ export const claim4: ClaimCheck = {
     const v2 = positive(d2.lo, d2.hi);
     const part2: ClaimPart = {
       id: 'random-intensifies',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement: 'MOYU insight 2 (Fig. 2d vs 2b; TDA §3.4, App. C): with sequential input, a random token list shows stronger vertical lines than a sentence.',
       verdict: v2,
       reason:
@@ -196,6 +199,7 @@ export const claim4: ClaimCheck = {
     const v3: Verdict = d3.lo > 0 || d3.hi < 0 ? 'does not hold' : d3.lo >= -margin && d3.hi <= margin ? 'holds' : 'inconclusive';
     const part3: ClaimPart = {
       id: 'parallel-alike',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement: 'MOYU insight 3 (Fig. 2a vs 2c): with parallel input there is no significant difference between a sentence and a random token list (each token is its own heavy hitter).',
       verdict: v3,
       reason:
@@ -217,6 +221,7 @@ export const claim4: ClaimCheck = {
     const v4 = positive(dIo.lo, dIo.hi);
     const part4: ClaimPart = {
       id: 'inertia-over-semantics',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement:
         "TDA Claim 4: within a sequence a token's activation pattern is influenced more by the preceding tokens (inertia) than by the token itself. Measured as J(top-k of seq_t, top-k of seq_{t−1}) against J(top-k of seq_t, top-k of the same token alone).",
       verdict: v4,
@@ -248,8 +253,8 @@ export const claim4: ClaimCheck = {
       const rowLabels = acts.flatMap((layerRows, l) => layerRows.map((_, t) => (t === 0 ? `layer ${l}` : '')));
       figurePaths.push(
         writeSvg(
-          join(ctx.reportsDir, 'spec', `claim-4-${key}.svg`),
-          heatmapSvg(rows, {
+          join(ctx.figuresDir, `claim-4-${key}.svg`),
+          await heatmapSvg(rows, {
             title: `claim-4 ${label}: |a| / max per token, 16 tokens per layer`,
             rowLabels,
             xLabel: 'neuron index',
@@ -264,8 +269,10 @@ export const claim4: ClaimCheck = {
 
     const parts = [part1, part2, part3, part4];
     const figures: Figure[] = [part1.figures[4], part1.figures[5], part2.figures[0], part4.figures[0]];
+    const sample = { n: total, unit: 'token lists (half sentences, half random)' };
     const verdict: Verdict = part1.verdict === 'holds' && part4.verdict === 'holds' ? 'holds' : part1.verdict === 'does not hold' || part4.verdict === 'does not hold' ? 'does not hold' : 'inconclusive';
     return {
+      sample,
       verdict,
       reason:
         `The claim's core is insight 1 (sequence → concentration) together with TDA Claim 4 (previous tokens outweigh the current one); the overall verdict requires both. ` +

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ClaimCheck, ClaimPart, Verdict } from '../src/proofs/claim.js';
 import { layerCosine, similarityMatrix, topFractionJaccard, type LayerPattern } from '../src/proofs/patterns.js';
 import { denseActivations, loadRealModel } from '../src/proofs/realmodel.js';
-import { heatmapSvg, writeSvg } from '../src/proofs/svg.js';
+import { heatmapSvg, writeSvg } from '../src/plot/index.js';
 import { downColumnNorms } from '../src/reference/ffn.js';
 import type { Model } from '../src/core/model.js';
 import { TdaStatistic } from '../src/reference/policies/tda.js';
@@ -98,6 +98,8 @@ export function judgeObservation(o: Observation, S: Float64Array[]): { holds: bo
 
 export const table5: ClaimCheck = {
   id: 'table-5',
+  kind: 'real-model',
+  seedFree: true,
   title: 'Table 5 / Figure 11: activation-pattern similarity of 13 samples (stories260K)',
   source: [{ paper: 'TDA', section: '§3.4, App. D Table 5, Figure 11' }],
   statement:
@@ -111,7 +113,7 @@ export const table5: ClaimCheck = {
   ],
   computes: 'The 13×13 similarity matrix (Jaccard of top-50% masks and cosine of statistics), its heatmap (Figure 11), and every inequality of observations a)–e) with its margin.',
   refutedBy: 'Any inequality of an observation failing (margin ≤ 0) refutes that observation; for the summary claim, observation a) failing — the one the paper names as the test of Claim 4.',
-  run(ctx) {
+  async run(ctx) {
     const { model, tokenizer } = loadRealModel();
     const patterns = table5Patterns(model, tokenizer);
     ctx.progress('patterns computed', 0.5);
@@ -137,12 +139,12 @@ export const table5: ClaimCheck = {
     const labels = TABLE5_SAMPLES.map((_, i) => String(i + 1));
     const figurePaths = [
       writeSvg(
-        join(ctx.reportsDir, 'spec', 'table-5-similarity-jaccard.svg'),
-        heatmapSvg(S, { title: 'table-5 (TDA Fig. 11): Jaccard of top-50% TDA-statistic masks, mean over layers', rowLabels: labels, colLabels: labels, cellSize: 30, xLabel: 'sample', yLabel: 'sample' }),
+        join(ctx.figuresDir, 'table-5-similarity-jaccard.svg'),
+        await heatmapSvg(S, { title: 'table-5 (TDA Fig. 11): Jaccard of top-50% TDA-statistic masks, mean over layers', rowLabels: labels, colLabels: labels, cellSize: 30, xLabel: 'sample', yLabel: 'sample' }),
       ),
       writeSvg(
-        join(ctx.reportsDir, 'spec', 'table-5-similarity-cosine.svg'),
-        heatmapSvg(C, { title: 'table-5: cosine of TDA statistics, mean over layers', rowLabels: labels, colLabels: labels, cellSize: 30, xLabel: 'sample', yLabel: 'sample' }),
+        join(ctx.figuresDir, 'table-5-similarity-cosine.svg'),
+        await heatmapSvg(C, { title: 'table-5: cosine of TDA statistics, mean over layers', rowLabels: labels, colLabels: labels, cellSize: 30, xLabel: 'sample', yLabel: 'sample' }),
       ),
     ];
     const holding = parts.filter((p) => p.verdict === 'holds').map((p) => p.id);

@@ -8,6 +8,7 @@ import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { parseMethod, policyFactory } from '../reference/methods.js';
 import { loadModelFiles } from '../models/discovery.js';
+import { parseTdaVariant, TDA_VARIANTS } from '../reference/policies/tda-variants.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
@@ -37,7 +38,8 @@ export function addMethodOptions(cmd: Command): Command {
   return cmd
     .option('--density <d>', 'griffin: kept fraction per layer; tt/tda: target mean density (per-layer thresholds)', number('--density', 0, 1))
     .option('--cett <c>', 'tt/tda: CETT target per layer (default 0.2)', number('--cett', 0, 1))
-    .option('--thresholds <file>', 'tt/tda: thresholds JSON from `tda calibrate`');
+    .option('--thresholds <file>', 'tt/tda: thresholds JSON from `tda calibrate`')
+    .option('--tda-variant <name>', `tda: a reading of TDA other than the kit's (${TDA_VARIANTS.join(', ')})`);
 }
 
 export function addBackendOptions(cmd: Command): Command {
@@ -71,10 +73,12 @@ export async function setUpMethodRun(o: {
   density?: number;
   cett?: number;
   thresholds?: string;
+  tdaVariant?: string;
 }) {
   const { model, tokenizer } = loadModelFiles(o);
   const backend = await chooseBackend(o);
   const method = parseMethod(o.method);
-  const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds }, backend.kernels);
+  const tdaVariant = o.tdaVariant === undefined ? undefined : parseTdaVariant(o.tdaVariant);
+  const makePolicy = policyFactory(model, { method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds, tdaVariant }, backend.kernels);
   return { model, tokenizer, backend, method, makePolicy };
 }

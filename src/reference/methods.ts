@@ -12,6 +12,7 @@ import { densePolicy } from './policies/dense.js';
 import { griffinPolicy } from './policies/griffin.js';
 import { tdaPolicy } from './policies/tda.js';
 import { ttPolicy } from './policies/tt.js';
+import { recordPass, tdaVariantPolicy, type TdaVariant, variantCurves, variantThresholds } from './policies/tda-variants.js';
 import { type FfnPolicy, METHODS, type Method } from './policies/types.js';
 import { loadThresholds } from './thresholds.js';
 
@@ -22,6 +23,8 @@ export interface MethodSetting {
   thresholdsFile?: string;
   /** Explicit per-layer thresholds (library use, tests). */
   thresholds?: number[];
+  /** TDA only: a reading of TDA other than the kit's (policies/tda-variants.ts). */
+  tdaVariant?: TdaVariant;
 }
 
 export const DEFAULT_CETT = 0.2; // TDA paper Appendix E: "empirically set at 0.2"
@@ -56,6 +59,7 @@ export function policyFactory(model: Model, s: MethodSetting, kernels?: Kernels)
   }
   const given = [s.density, s.cett, s.thresholdsFile, s.thresholds].filter((v) => v !== undefined).length;
   if (given > 1) throw new UserError('give at most one of --density, --cett, --thresholds');
+  if (s.tdaVariant && s.method !== 'tda') throw new UserError('--tda-variant needs --method tda');
   switch (s.method) {
     case 'dense':
       if (given) throw new UserError('method dense takes no --density/--cett/--thresholds');
@@ -67,9 +71,37 @@ export function policyFactory(model: Model, s: MethodSetting, kernels?: Kernels)
     }
     case 'tt':
     case 'tda': {
+      if (s.method === 'tda' && s.tdaVariant) return variantFactory(model, { ...s, tdaVariant: s.tdaVariant }, kernels);
       const method = s.method;
       const taus = resolveThresholds(model, { ...s, method }, kernels);
       return () => (method === 'tt' ? ttPolicy(model, taus) : tdaPolicy(model, taus));
     }
   }
+}
+
+/**
+ * A TDA variant's policy: eq18-topk takes a density (default 0.5); tt-union and tt-mean
+ * use TT's own thresholds (the reading "TT's masks, combined over the prompt"); the others
+ * are calibrated like TDA on the default calibration set, to --cett (default 0.2) or --density.
+ */
+function variantFactory(model: Model, s: MethodSetting & { tdaVariant: TdaVariant }, kernels?: Kernels): () => FfnPolicy {
+  const v = s.tdaVariant;
+  if (v === 'eq18-topk') {
+    if (s.cett !== undefined || s.thresholdsFile || s.thresholds) throw new UserError('--tda-variant eq18-topk takes --density only (a fixed top-k per layer)');
+    const density = s.density ?? DEFAULT_GRIFFIN_DENSITY;
+    return () => tdaVariantPolicy(model, v, { density });
+  }
+  if (v === 'tt-union' || v === 'tt-mean') {
+    const taus = resolveThresholds(model, { ...s, method: 'tt' }, kernels);
+    return () => tdaVariantPolicy(model, v, { thresholds: taus });
+  }
+  if (s.thresholdsFile) throw new UserError(`--tda-variant ${v} is calibrated here; --thresholds is for TDA, TT, tt-union and tt-mean`);
+  let taus = s.thresholds;
+  if (!taus) {
+    const set = defaultCalibrationSet(model, 1, kernels);
+    const objective: Objective = s.density !== undefined ? { kind: 'density', target: s.density } : { kind: 'cett', target: s.cett ?? DEFAULT_CETT };
+    taus = variantThresholds(variantCurves(model, v, recordPass(model, set, kernels), set.promptLength), objective);
+  }
+  const thresholds = taus;
+  return () => tdaVariantPolicy(model, v, { thresholds });
 }
