@@ -155,6 +155,7 @@ export const claim1: ClaimCheck = {
           rowLabels,
           colLabels: scales.flatMap((s) => ps.map((p) => `s${s} p${p}`)),
           xLabel: 'V scale, p_i*',
+          valueLabel: 't-statistic',
         }),
       ),
       writeSvg(

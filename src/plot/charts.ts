@@ -122,7 +122,8 @@ export async function heatmapSvg(rows: ArrayLike<number>[], opts: HeatmapOptions
       y: { field: 'r', type: 'ordinal', axis: labelAxis(opts.rowLabels, nr, opts.yLabel), scale: { paddingInner: 0 } },
       color: { condition: { test: 'datum.v === null', value: '#bbbbbb' }, field: 'v', type: 'quantitative', title: opts.valueLabel ?? 'value', scale },
     },
-    config: { axis: { labelLimit: 0, titleLimit: 0, labelAngle: nc > 20 && opts.colLabels ? -45 : 0, domain: false, ticks: true } },
+    // Column labels are turned when the longest would not fit its cell (≈ 6.5 px per character at 11 px).
+    config: { axisX: { labelAngle: Math.max(...(opts.colLabels ?? [String(nc)]).map((l) => l.length)) * 6.5 > cs ? -45 : 0 }, axis: { domain: false, ticks: true } },
   } as unknown as TopLevelSpec;
   return renderSvg(spec);
 }
