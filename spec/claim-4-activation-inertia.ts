@@ -2,12 +2,12 @@
 // its three insights; TDA §3.3 Claim 4, §3.4 Figures 6–9 and Appendix C Figure 10.
 
 import { join } from 'node:path';
-import type { ClaimCheck, ClaimPart, Figure, Verdict } from '../src/proofs/claim.js';
+import { holm, type ClaimCheck, type ClaimPart, type Figure, type Verdict } from '../src/proofs/claim.js';
 import { expectedRandomJaccard, jaccard, meanPairwiseJaccard, rowMaxNormalised, topColumnMassShare, topKAbs, welchDiffCI } from '../src/proofs/patterns.js';
 import { loadRealModel, parallelActivations, parallelActivationsNoBos, sequentialActivations } from '../src/proofs/realmodel.js';
 import { Rng } from '../src/proofs/rng.js';
-import { meanCI } from '../src/proofs/stats.js';
-import { heatmapSvg, writeSvg } from '../src/plot/index.js';
+import { meanCI, tTestP } from '../src/proofs/stats.js';
+import { heatmapSvg, linePlotSvg, withCI, writeSvg } from '../src/plot/index.js';
 
 /** Story sentences in the model's domain (written for this check; the first 16 tokens of each are used). */
 export const INERTIA_SENTENCES = [
@@ -36,6 +36,8 @@ interface SampleStats {
   own: number;
   /** Robustness: concentration with each token alone at position 0, without BOS. */
   parNoBos: number;
+  /** inertiaMinusOwn of each layer on its own. */
+  inertiaMinusOwnByLayer: number[];
 }
 
 function sampleStats(par: Float32Array[][], seq: Float32Array[][], parNoBos: Float32Array[][], k: number): SampleStats {
@@ -48,7 +50,9 @@ function sampleStats(par: Float32Array[][], seq: Float32Array[][], parNoBos: Flo
   let inertia = 0;
   let own = 0;
   let count = 0;
+  const byLayer: number[] = [];
   for (let l = 0; l < L; l++) {
+    let layerDiff = 0;
     p += meanPairwiseJaccard(par[l], k) / L;
     s += meanPairwiseJaccard(seq[l], k) / L;
     pnb += meanPairwiseJaccard(parNoBos[l], k) / L;
@@ -58,12 +62,16 @@ function sampleStats(par: Float32Array[][], seq: Float32Array[][], parNoBos: Flo
     const seqSets = seq[l].map((r) => topKAbs(r, k));
     const parSets = par[l].map((r) => topKAbs(r, k));
     for (let t = 1; t < seqSets.length; t++) {
-      inertia += jaccard(seqSets[t], seqSets[t - 1]);
-      own += jaccard(seqSets[t], parSets[t]);
+      const ji = jaccard(seqSets[t], seqSets[t - 1]);
+      const jo = jaccard(seqSets[t], parSets[t]);
+      inertia += ji;
+      own += jo;
+      layerDiff += (ji - jo) / (seqSets.length - 1);
       count++;
     }
+    byLayer.push(layerDiff);
   }
-  return { par: p, seq: s, parMass: pm, seqMass: sm, inertia: inertia / count, own: own / count, inertiaMinusOwn: (inertia - own) / count, parNoBos: pnb };
+  return { par: p, seq: s, parMass: pm, seqMass: sm, inertia: inertia / count, own: own / count, inertiaMinusOwn: (inertia - own) / count, parNoBos: pnb, inertiaMinusOwnByLayer: byLayer };
 }
 
 const f4 = (x: number) => x.toFixed(4);
@@ -267,7 +275,35 @@ export const claim4: ClaimCheck = {
       );
     }
 
-    const parts = [part1, part2, part3, part4];
+    // Claim 4 per layer: the inertia may win in some layers even if not on average.
+    const L = model.config.nLayers;
+    const perLayer = Array.from({ length: L }, (_, l) => meanCI(all.map((s) => s.inertiaMinusOwnByLayer[l])));
+    const adjustedLayers = holm(perLayer.map((m) => tTestP(m)));
+    const layersFor = perLayer.map((m, l) => (m.mean > 0 && adjustedLayers[l] < 0.05 ? l : -1)).filter((l) => l >= 0);
+    const layersAgainst = perLayer.map((m, l) => (m.mean < 0 && adjustedLayers[l] < 0.05 ? l : -1)).filter((l) => l >= 0);
+    const partLayers: ClaimPart = {
+      id: 'per-layer',
+      sample: { n: total, unit: `token lists per layer, Holm over ${L} layers` },
+      statement: 'TDA Claim 4 in every layer: inertia − own-token similarity > 0 at each layer on its own.',
+      verdict: perLayer.every((m) => m.lo > 0) ? 'holds' : layersAgainst.length ? 'does not hold' : 'inconclusive',
+      reason:
+        `Per layer: ${perLayer.map((m, l) => `layer ${l} ${ciText(m)} (Holm p ${adjustedLayers[l].toFixed(3)})`).join('; ')}. ` +
+        `Inertia wins (after Holm) in ${layersFor.length ? `layers ${layersFor.join(', ')}` : 'no layer'}; the own token wins in ${layersAgainst.length ? `layers ${layersAgainst.join(', ')}` : 'no layer'}.`,
+      figures: perLayer.map((m, l) => ({ name: `inertia − own, layer ${l}`, value: m.mean, ci: [m.lo, m.hi] as [number, number] })),
+    };
+    figurePaths.push(
+      writeSvg(
+        join(ctx.figuresDir, 'claim-4-inertia-per-layer.svg'),
+        await linePlotSvg([withCI('inertia − own token', perLayer.map((_, l) => l), perLayer)], {
+          title: `claim-4: J(seq_t, seq_t−1) − J(seq_t, token alone) per layer (${loadRealModel().name})`,
+          xLabel: 'layer',
+          yLabel: 'Jaccard difference (> 0: inertia wins)',
+          hline: 0,
+          intervals: `95% t-interval over ${total} token lists`,
+        }),
+      ),
+    );
+    const parts = [part1, part2, part3, part4, partLayers];
     const figures: Figure[] = [part1.figures[4], part1.figures[5], part2.figures[0], part4.figures[0]];
     const sample = { n: total, unit: 'token lists (half sentences, half random)' };
     const verdict: Verdict = part1.verdict === 'holds' && part4.verdict === 'holds' ? 'holds' : part1.verdict === 'does not hold' || part4.verdict === 'does not hold' ? 'does not hold' : 'inconclusive';
@@ -276,7 +312,7 @@ export const claim4: ClaimCheck = {
       verdict,
       reason:
         `The claim's core is insight 1 (sequence → concentration) together with TDA Claim 4 (previous tokens outweigh the current one); the overall verdict requires both. ` +
-        `Insight 1: ${part1.verdict}; random lists intensify: ${part2.verdict}; parallel lists alike: ${part3.verdict}; inertia over own token: ${part4.verdict}. ` +
+        `Insight 1: ${part1.verdict}; random lists intensify: ${part2.verdict}; parallel lists alike: ${part3.verdict}; inertia over own token: ${part4.verdict}; in every layer: ${partLayers.verdict}. ` +
         'This is one 260K-parameter model with a 512-token vocabulary; the papers show 7B models.',
       figures,
       parts,

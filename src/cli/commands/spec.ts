@@ -6,7 +6,7 @@
 
 import { Option, type Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../../errors.js';
@@ -24,6 +24,7 @@ import {
   writeReport,
 } from '../../proofs/report.js';
 import { loadModelFiles } from '../../models/discovery.js';
+import { estimateSpecSeconds, formatDuration, forwardParams } from '../../proofs/estimate.js';
 import { integer } from '../options.js';
 
 interface SpecOptions {
@@ -40,11 +41,6 @@ interface SpecOptions {
   worker?: boolean;
 }
 
-/** Rough run time of the real-model checks: they scale with the parameters of one forward pass. */
-function estimateSeconds(params: number, seeds: number): number {
-  const defaultParams = 0.26e6;
-  return Math.round(40 * seeds * Math.max(1, params / defaultParams));
-}
 
 export function specCommand(program: Command): void {
   program
@@ -100,10 +96,10 @@ export function specCommand(program: Command): void {
         return;
       }
 
-      const { model } = real;
-      const params = model.weights.layers.length * (model.config.dim * model.config.dim * 4 + 3 * model.config.dim * model.config.hiddenDim);
-      const estimate = estimateSeconds(params, seeds.length);
-      if (estimate > 60 || custom) process.stderr.write(`tda spec: estimated run time ${estimate >= 120 ? `${Math.round(estimate / 60)} min` : `${estimate} s`} on 2 cores (${real.name}, ${seeds.length} seeds)\n`);
+      const estimate = estimateSpecSeconds(forwardParams(real.model), seeds.length);
+      if (estimate > 60 || custom) {
+        process.stderr.write(`tda spec: estimated run time ${formatDuration(estimate)} on an idle 2-core machine (${real.name}, ${seeds.length} seed${seeds.length > 1 ? 's' : ''})\n`);
+      }
 
       const reportDir = opts.updateReport ? DEFAULT_SPEC_DIR : opts.reports;
       const figuresDir = opts.updateReport ? COMMITTED_FIGURES_DIR : join(opts.reports, 'spec');
@@ -166,7 +162,7 @@ function runSeedInChild(ids: string[], seed: number, opts: SpecOptions, dir: str
       try {
         resolve(JSON.parse(out));
       } catch {
-        reject(new Error(`tda spec at seed ${seed}: unreadable output (${statSync(dir, { throwIfNoEntry: false }) ? 'figures written' : 'no figures'})`));
+        reject(new Error(`tda spec at seed ${seed}: unreadable output from the child process`));
       }
     });
   });
