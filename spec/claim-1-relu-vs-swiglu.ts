@@ -154,17 +154,19 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     // d) ReLU vs Swish gate at equal p: E[∂ℓ/∂p] includes σ′(p), and Swish′(p) > 1 for p > 1.28… (up to 1.0998).
     const psGrid = [0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 6];
     const scaleSets = ctx.heavy ? [1, 0.25, 0.05] : [1, 0.05];
-    const curves: { scale: number; relu: number[]; swish: number[]; diffLo: number[]; diffHi: number[] }[] = [];
+    const curves: { scale: number; relu: number[]; swish: number[]; reluCI: [number, number][]; swishCI: [number, number][]; diffLo: number[]; diffHi: number[] }[] = [];
     // Holm over the 18 paired comparisons: a case counts only if it survives the correction.
     const cases: { scale: number; p: number; mean: number; se: number }[] = [];
     const crossings: string[] = [];
     scaleSets.forEach((scale, si) => {
-      const c = { scale, relu: [] as number[], swish: [] as number[], diffLo: [] as number[], diffHi: [] as number[] };
+      const c = { scale, relu: [] as number[], swish: [] as number[], reluCI: [] as [number, number][], swishCI: [] as [number, number][], diffLo: [] as number[], diffHi: [] as number[] };
       for (const p of psGrid) {
         const cmp = comparePaired(root.fork(`cmp-${scale}-${p}`), { ...setup, vScale: scale }, { kind: 'relu', p }, { kind: 'swish', p });
         const [lo, hi] = cmp.diff.ci();
         c.relu.push(cmp.meanA.mean);
         c.swish.push(cmp.meanB.mean);
+        c.reluCI.push(cmp.meanA.ci());
+        c.swishCI.push(cmp.meanB.ci());
         c.diffLo.push(lo);
         c.diffHi.push(hi);
         cases.push({ scale, p, mean: cmp.diff.mean, se: cmp.diff.se });
@@ -183,11 +185,17 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
       writeSvg(
         join(ctx.figuresDir, 'claim-1d-relu-vs-swish-gradient.svg'),
         await linePlotSvg(
-          curves.flatMap((c) => [
-            { name: `ReLU, V scale ${c.scale}`, xs: psGrid, ys: c.relu.map((v) => v / Math.max(...c.relu)) },
-            { name: `Swish, V scale ${c.scale}`, xs: psGrid, ys: c.swish.map((v) => v / Math.max(...c.relu)) },
-          ]),
-          { title: 'claim-1d: E[dl/dp] at equal p (normalised by the ReLU maximum)', xLabel: 'pre-activation p', yLabel: 'relative expected gradient' },
+          curves.flatMap((c) => {
+            const top = Math.max(...c.relu);
+            const scaled = (ms: number[], cis: [number, number][]) => ms.map((m, i) => ({ mean: m / top, lo: cis[i][0] / top, hi: cis[i][1] / top }));
+            return [withCI(`ReLU, V scale ${c.scale}`, psGrid, scaled(c.relu, c.reluCI)), withCI(`Swish, V scale ${c.scale}`, psGrid, scaled(c.swish, c.swishCI))];
+          }),
+          {
+            title: 'claim-1d: E[dl/dp] at equal p (normalised by the ReLU maximum)',
+            xLabel: 'pre-activation p',
+            yLabel: 'relative expected gradient',
+            intervals: `95% t-interval of each mean over ${n} Monte-Carlo draws`,
+          },
         ),
       ),
     );

@@ -9,6 +9,8 @@ import { acrossSeeds, formatSource, holm, signOfInterval, twoMeasures, type Clai
 import { checkGoodMapping, goodMapArbitrary, isGoodRow, suppTau, vacuousAfter } from '../src/proofs/heavy-hitters.js';
 import { accumulateImportance, perNeuron, weightMagnitude } from '../src/proofs/importance.js';
 import { compareVerdicts, renderMarkdown, reportJson, runChecks } from '../src/proofs/report.js';
+import { estimateSpecSeconds, formatDuration, forwardParams } from '../src/proofs/estimate.js';
+import type { Model } from '../src/core/model.js';
 import { Rng } from '../src/proofs/rng.js';
 import { bootstrapMeanCI, meanCI, normalCdf, pearson, ranks, RunningMean, spearman, studentTwoSidedP, tQuantile975, twoSidedP } from '../src/proofs/stats.js';
 import { heatmapSvg, linePlotSvg } from '../src/plot/index.js';
@@ -351,5 +353,23 @@ describe('decision rules', () => {
     // both estimate ±1.96·σ/√n ≈ ±0.098; the bootstrap's percentile ends agree to within 0.015
     expect(Math.abs(b.lo - t.lo)).toBeLessThan(0.015);
     expect(Math.abs(b.hi - t.hi)).toBeLessThan(0.015);
+  });
+});
+
+describe('run-time estimate', () => {
+  it('counts the parameters of one forward pass: attention with grouped KV, gated FFN, classifier', () => {
+    const m = { config: { dim: 8, hiddenDim: 20, nLayers: 3, nHeads: 4, nKvHeads: 2, vocabSize: 50, ffnKind: 'swiglu' } } as unknown as Model;
+    // per layer: Wq, Wo 8×8 each; Wk, Wv 8×4 each; gate, up, down 8×20 each
+    expect(forwardParams(m)).toBe(3 * (64 + 64 + 32 + 32 + 3 * 160) + 50 * 8);
+    const plain = { config: { ...m.config, ffnKind: 'relu' } } as unknown as Model;
+    expect(forwardParams(plain)).toBe(3 * (64 + 64 + 32 + 32 + 2 * 160) + 50 * 8);
+  });
+
+  it('grows with the model and the seeds, and formats long runs in minutes or hours', () => {
+    expect(estimateSpecSeconds(1e9, 3)).toBeGreaterThan(estimateSpecSeconds(1e8, 3));
+    expect(estimateSpecSeconds(1e8, 3)).toBeGreaterThan(estimateSpecSeconds(1e8, 1));
+    expect(formatDuration(90)).toBe('90 s');
+    expect(formatDuration(600)).toBe('10 min');
+    expect(formatDuration(9000)).toBe('2.5 h');
   });
 });

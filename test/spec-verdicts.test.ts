@@ -42,7 +42,7 @@ describe('spec verdicts', () => {
     }).catch((e: { stdout: string; stderr: string; code: number }) => e);
     stderr = run.stderr;
     report = JSON.parse(run.stdout);
-  }, 600_000);
+  }, 900_000);
 
   it('every claim id is unique and has an expected verdict', () => {
     const ids = claims.map((c) => c.id);
