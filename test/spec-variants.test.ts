@@ -2,6 +2,9 @@
 // quality evaluation of Table 3 (src/proofs/forced.ts), on small synthetic models
 // against direct computations, and `tda generate --tda-variant` as a user meets it.
 
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { forcedQualities, maskDensity, replayPrompt, type ForcedText } from '../src/proofs/forced.js';
 import { Rng } from '../src/proofs/rng.js';
@@ -13,7 +16,7 @@ import { recordPass, tdaVariantPolicy, TDA_VARIANTS, variantStatistic, variantUn
 import { TdaStatistic, tdaPolicy } from '../src/reference/policies/tda.js';
 import { ttPolicy } from '../src/reference/policies/tt.js';
 import { syntheticModel } from '../src/reference/synthetic.js';
-import { runCli } from './helpers.js';
+import { PACKAGE_ROOT } from '../src/proofs/report.js';
 
 const model = syntheticModel({ dim: 16, hiddenDim: 40, nLayers: 2, nHeads: 2, nKvHeads: 1, vocabSize: 32, seqLen: 64, ffnKind: 'swiglu' }, 5);
 const rng = new Rng(3);
@@ -143,20 +146,23 @@ describe('shared-prefill quality (forced.ts)', () => {
 });
 
 describe('tda generate --tda-variant', () => {
-  it('runs a reading of TDA and reports method tda', { timeout: 60_000 }, () => {
-    const r = runCli(['generate', '--prompt', 'Once upon a time', '--steps', '24', '--method', 'tda', '--tda-variant', 'eq18-topk', '--density', '0.5', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout);
+  // Asynchronous child processes: the worker stays responsive on a busy machine.
+  const tda = (args: string[]) =>
+    promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'bin', 'tda.js'), ...args], { cwd: PACKAGE_ROOT })
+      .then((r) => ({ code: 0, ...r }))
+      .catch((e: { code: number; stdout: string; stderr: string }) => e);
+
+  it('runs a reading of TDA and reports method tda; rejects bad variants in one line', { timeout: 180_000 }, async () => {
+    const [ok, unknown, wrongMethod] = await Promise.all([
+      tda(['generate', '--prompt', 'Once upon a time', '--steps', '24', '--method', 'tda', '--tda-variant', 'eq18-topk', '--density', '0.5', '--json']),
+      tda(['generate', '--prompt', 'x', '--steps', '4', '--method', 'tda', '--tda-variant', 'nope']),
+      tda(['generate', '--prompt', 'x', '--steps', '4', '--method', 'griffin', '--tda-variant', 'tt-union']),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const out = JSON.parse(ok.stdout);
     expect(out.method).toBe('tda');
     for (const l of out.layers) expect(l.kept).toBe(Math.round(0.5 * l.total));
-  });
-
-  it('rejects an unknown variant and a variant without --method tda in one line', { timeout: 60_000 }, () => {
-    for (const args of [
-      ['--method', 'tda', '--tda-variant', 'nope'],
-      ['--method', 'griffin', '--tda-variant', 'tt-union'],
-    ]) {
-      const r = runCli(['generate', '--prompt', 'x', '--steps', '4', ...args]);
+    for (const r of [unknown, wrongMethod]) {
       expect(r.code).toBe(2);
       const lines = r.stderr.split('\n').filter((l) => l.trim());
       expect(lines).toHaveLength(1);
