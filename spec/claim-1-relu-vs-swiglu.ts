@@ -262,6 +262,8 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     const parts = [partA, partB, partC, partD, partE];
     const broken = parts.filter((p) => p.verdict === 'does not hold').map((p) => p.id);
     return {
+      // The chain's verdict rests on its Monte-Carlo step (d) and the fast-check step (b).
+      sample: partD.sample,
       verdict: broken.length ? 'does not hold' : parts.every((p) => p.verdict.startsWith('holds')) ? 'holds under stated assumptions' : 'inconclusive',
       reason:
         `Of the chain Swish₁(z) < z (a) → p⁰ < p¹ (b) → expected gradient grows with the activation (c) → ReLU pushes harder (d) → SwiGLU no sparser (e), ` +

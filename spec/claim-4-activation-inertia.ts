@@ -297,6 +297,7 @@ export const claim4: ClaimCheck = {
         await linePlotSvg([withCI('inertia − own token', perLayer.map((_, l) => l), perLayer)], {
           title: `claim-4: J(seq_t, seq_t−1) − J(seq_t, token alone) per layer (${loadRealModel().name})`,
           xLabel: 'layer',
+          xInteger: true,
           yLabel: 'Jaccard difference (> 0: inertia wins)',
           hline: 0,
           intervals: `95% t-interval over ${total} token lists`,

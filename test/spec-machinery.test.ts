@@ -254,6 +254,10 @@ describe('figures (vega-lite → SVG)', () => {
     const svg = await linePlotSvg([{ name: long, xs: [0, 1], ys: [0, 1] }], { title: 't', xLabel: 'x', yLabel: 'y' });
     expect(svg).toContain(long);
     expect(svg).not.toContain('…');
+    const rowLabel = 'exp-centred (skewed) / signed (sums to 1)';
+    const heat = await heatmapSvg([[1, 2]], { title: 't', rowLabels: [rowLabel], colLabels: ['a long column label', 'b'] });
+    expect(heat).toContain(rowLabel);
+    expect(heat).not.toContain('…');
   });
 });
 

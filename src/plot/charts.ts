@@ -27,6 +27,8 @@ export interface LinePlotOptions {
   /** Horizontal reference line (e.g. y = 0). */
   hline?: number;
   xLog?: boolean;
+  /** The x values are integers (layers, steps): ticks at whole numbers only. */
+  xInteger?: boolean;
   width?: number;
   height?: number;
 }
@@ -41,7 +43,13 @@ export async function linePlotSvg(series: LineSeries[], opts: LinePlotOptions): 
   });
   const withBars = values.some((v) => v.lo !== null && v.hi !== null);
   if (withBars && !opts.intervals) throw new Error(`linePlotSvg(${opts.title}): error bars need an "intervals" caption`);
-  const x = { field: 'x', type: 'quantitative', title: opts.xLabel, scale: { zero: false, ...(opts.xLog ? { type: 'log' } : {}) } } as const;
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: opts.xLabel,
+    scale: { zero: false, ...(opts.xLog ? { type: 'log' } : {}) },
+    ...(opts.xInteger ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
+  } as const;
   const y = { field: 'y', type: 'quantitative', title: opts.yLabel, scale: { zero: false } } as const;
   const color = { field: 'series', type: 'nominal', title: null, sort: series.map((s) => s.name) } as const;
   const layers: object[] = [{ mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y, color } }];

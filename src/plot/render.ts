@@ -24,9 +24,14 @@ export const BASE_CONFIG = {
   title: { limit: 0, fontSize: 13, anchor: 'start' },
 } as const;
 
-/** Render a vega-lite spec to an SVG string (config merged over BASE_CONFIG). */
+/** Render a vega-lite spec to an SVG string (its config merged over BASE_CONFIG). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const withConfig = { ...spec, config: { ...BASE_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
+  // One level deep: a chart's own `axis` settings add to the base ones instead of replacing them.
+  const own = (spec.config ?? {}) as Record<string, object>;
+  const base = BASE_CONFIG as unknown as Record<string, unknown>;
+  const config = { ...base, ...own } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(own)) if (v && typeof v === 'object' && base[k] && typeof base[k] === 'object') config[k] = { ...(base[k] as object), ...v };
+  const withConfig = { ...spec, config } as TopLevelSpec;
   const compiled = vl.compile(withConfig).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
