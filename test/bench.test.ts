@@ -112,7 +112,7 @@ describe('targets and plot', () => {
     backend, suite, shape: suite === 'e2e' ? 'synthetic x' : '4096x11008', method, density, kept: 0, median_ms: ms, q1_ms: ms, q3_ms: ms, min_ms: ms, max_ms: ms,
     runs: 5, speedup_vs_dense: 1, ceiling: method === 'dense' ? 1 : 2, bytes_touched: 0, effective_gbs: 10, ...extra,
   });
-  it('reports met/missed with the margin, and unmeasured targets as such', async () => {
+  it('reports met/missed with the margin, and unmeasured targets as such', { timeout: 30_000 }, async () => {
     const rows = [
       row('native-cpu', 'ffn', 'dense', 1, 20, { effective_gbs: 17 }),
       row('native-cpu', 'ffn', 'tda', 0.5, 10.5, { speedup_vs_dense: 20 / 10.5 }),

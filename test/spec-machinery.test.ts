@@ -205,7 +205,8 @@ describe('Claim 3 machinery', () => {
   });
 });
 
-describe('figures (vega-lite → SVG)', () => {
+// The first vega-lite compile takes seconds on a busy machine.
+describe('figures (vega-lite → SVG)', { timeout: 30_000 }, () => {
   const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
   /** Items drawn by every mark group whose class starts with `cls` (vega: one <g> per mark, one element per item). */
   const items = (svg: string, cls: string) =>

@@ -7,7 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../plot/index.js';
 import type { BenchRow, Suite } from './types.js';
 
-const DASH: Record<string, number[]> = { tda: [], griffin: [6, 3], tt: [2, 3] };
+const DASH: Record<string, number[]> = { tda: [1, 0], griffin: [6, 3], tt: [2, 3] };
 
 export async function speedupSvg(rows: BenchRow[], title: string): Promise<string> {
   const suites = (['ffn', 'layer', 'e2e'] as Suite[]).filter((s) => rows.some((r) => r.suite === s && r.method !== 'dense'));
@@ -41,12 +41,12 @@ export async function speedupSvg(rows: BenchRow[], title: string): Promise<strin
       mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.6 },
       encoding: {
         x: { field: 'density', type: 'quantitative', title: 'density (kept fraction)', scale: { domain: [0.25, 1.05] } },
-        y: { field: 'speedup', type: 'quantitative', title: 'speed-up vs dense (capped at 4)' },
+        y: { field: 'speedup', type: 'quantitative', title: 'speed-up vs dense (capped at 4)', scale: { zero: true, nice: true } },
         color: { field: 'line', type: 'nominal', title: null, scale: { domain: lines, range: lines.map(colour) } },
-        strokeDash: { field: 'line', type: 'nominal', legend: null, scale: { domain: lines, range: lines.map((l) => (l === 'ceiling (TT)' ? [5, 3] : DASH[l.split(' ').pop()!] ?? [])) } },
+        strokeDash: { field: 'line', type: 'nominal', title: null, scale: { domain: lines, range: lines.map((l) => (l === 'ceiling (TT)' ? [5, 3] : DASH[l.split(' ').pop()!] ?? [1, 0])) } },
       },
     },
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { y: 'independent' }, axis: { y: 'independent' } },
   } as unknown as TopLevelSpec;
   return renderSvg(spec);
 }
