@@ -4,17 +4,18 @@
 
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { signOfInterval, type ClaimCheck, type ClaimPart } from '../src/proofs/claim.js';
+import { holm, signOfInterval, twoMeasures, type ClaimCheck, type ClaimPart, type Verdict } from '../src/proofs/claim.js';
 import { comparePaired, expectedGradByActivation, sigmoid, swish, swishGap, V_DISTRIBUTIONS, Y_DISTRIBUTIONS, type McSetup } from '../src/proofs/ce-gradient.js';
 import { Rng } from '../src/proofs/rng.js';
-import { meanCI } from '../src/proofs/stats.js';
+import { meanCI, twoSidedP } from '../src/proofs/stats.js';
 import { sparsityExperiment } from '../src/proofs/sparsity-training.js';
-import { heatmapSvg, linePlotSvg, writeSvg } from '../src/proofs/svg.js';
+import { heatmapSvg, linePlotSvg, withCI, writeSvg } from '../src/plot/index.js';
 
 const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 export const claim1ReluVsSwiglu: ClaimCheck = {
   id: 'claim-1-relu-vs-swiglu',
+  kind: 'simulation',
   title: 'ReLU shrinks activations more than SwiGLU; SwiGLU cannot be sparser',
   source: [
     { paper: 'MOYU', section: '§3', equations: 'Eq 5–6' },
@@ -31,7 +32,7 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     'fast-check properties for Swish₁(z) < z and p⁰ < p¹, p⁰ < xτ (with shrunk counterexamples); the exact region where p⁰ < xθ holds; paired Monte-Carlo comparisons of E[∂ℓ/∂a] across activation values and of E[∂ℓ/∂p] for ReLU vs a Swish gate at equal p; activation sparsity of tiny ReLU vs SwiGLU nets over training.',
   refutedBy:
     'A counterexample to Swish₁(z) < z; for the rest of the chain: non-negative x, θ, τ with p⁰ ≥ p¹; a p > 0 where the Swish gate gets the larger expected gradient; a trained SwiGLU net whose activations are sparser than the ReLU net under a scale-free sparsity measure.',
-  run(ctx) {
+  async run(ctx) {
     const root = new Rng(ctx.seed).fork('claim-1-relu-vs-swiglu');
     const counterexamples: { property: string; value: string }[] = [];
     const figurePaths: string[] = [];
@@ -51,6 +52,8 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     }
     const partA: ClaimPart = {
       id: 'a',
+      kind: 'identity',
+      sample: { n: numRuns, unit: 'fast-check draws' },
       statement: 'Swish₁(z) < z for every z > 0 (App. B / MOYU after Eq 4)',
       verdict: swishRun.failed ? 'does not hold' : 'holds',
       reason: swishRun.failed
@@ -109,12 +112,13 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     }
     figurePaths.push(
       writeSvg(
-        join(ctx.reportsDir, 'spec', 'claim-1b-p0-below-p1-region.svg'),
-        heatmapSvg(grid, { title: 'claim-1b: where Swish(xθ)·xτ < xθ (1 = holds)', xLabel: 'xθ from 0.1 to 4 →', yLabel: 'xτ from 4 (top) to 0.1', min: 0, max: 1, cellSize: 8 }),
+        join(ctx.figuresDir, 'claim-1b-p0-below-p1-region.svg'),
+        await heatmapSvg(grid, { title: 'claim-1b: where Swish(xθ)·xτ < xθ (1 = holds)', xLabel: 'xθ from 0.1 to 4 →', yLabel: 'xτ from 4 (top) to 0.1', min: 0, max: 1, cellSize: 8 }),
       ),
     );
     const partB: ClaimPart = {
       id: 'b',
+      sample: { n: numRuns, unit: 'fast-check draws per inequality' },
       statement: 'p⁰ = Swish₁(xθ)·(xτ) < p¹ = xθ and p⁰ < xτ for non-negative x, θ, τ (App. B / MOYU after Eq 4)',
       verdict: r1.failed || r2.failed ? 'does not hold' : 'holds',
       reason:
@@ -137,6 +141,7 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     const incNeg = aDiffs.filter((d) => signOfInterval(d.ci()) === false).length;
     const partC: ClaimPart = {
       id: 'c',
+      sample: { n, unit: 'Monte-Carlo draws per activation value' },
       statement: 'The expected gradient of MOYU Eq 6 / TDA Eq 5 increases with the activation value a = σ(p) (so a smaller activation gets a smaller push)',
       verdict: incNeg > 0 ? 'does not hold' : incPos === aDiffs.length ? 'holds under stated assumptions' : 'inconclusive',
       reason:
@@ -149,44 +154,54 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     // d) ReLU vs Swish gate at equal p: E[∂ℓ/∂p] includes σ′(p), and Swish′(p) > 1 for p > 1.28… (up to 1.0998).
     const psGrid = [0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 6];
     const scaleSets = ctx.heavy ? [1, 0.25, 0.05] : [1, 0.05];
-    const curves: { scale: number; relu: number[]; swish: number[]; diffLo: number[]; diffHi: number[] }[] = [];
-    let swishLarger = 0;
-    let reluLarger = 0;
+    const curves: { scale: number; relu: number[]; swish: number[]; reluCI: [number, number][]; swishCI: [number, number][]; diffLo: number[]; diffHi: number[] }[] = [];
+    // Holm over the 18 paired comparisons: a case counts only if it survives the correction.
+    const cases: { scale: number; p: number; mean: number; se: number }[] = [];
     const crossings: string[] = [];
     scaleSets.forEach((scale, si) => {
-      const c = { scale, relu: [] as number[], swish: [] as number[], diffLo: [] as number[], diffHi: [] as number[] };
-      let firstSwish: number | null = null;
+      const c = { scale, relu: [] as number[], swish: [] as number[], reluCI: [] as [number, number][], swishCI: [] as [number, number][], diffLo: [] as number[], diffHi: [] as number[] };
       for (const p of psGrid) {
         const cmp = comparePaired(root.fork(`cmp-${scale}-${p}`), { ...setup, vScale: scale }, { kind: 'relu', p }, { kind: 'swish', p });
         const [lo, hi] = cmp.diff.ci();
         c.relu.push(cmp.meanA.mean);
         c.swish.push(cmp.meanB.mean);
+        c.reluCI.push(cmp.meanA.ci());
+        c.swishCI.push(cmp.meanB.ci());
         c.diffLo.push(lo);
         c.diffHi.push(hi);
-        if (lo > 0) {
-          swishLarger++;
-          if (firstSwish === null) firstSwish = p;
-        }
-        if (hi < 0) reluLarger++;
+        cases.push({ scale, p, mean: cmp.diff.mean, se: cmp.diff.se });
       }
-      crossings.push(`V scale ${scale}: Swish larger from p = ${firstSwish ?? 'never (in grid)'}`);
       curves.push(c);
       ctx.progress(`ReLU vs Swish gradients, scale ${scale}`, 0.3 + (0.3 * (si + 1)) / scaleSets.length);
     });
+    const adjusted = holm(cases.map((k) => twoSidedP(k.mean, k.se)));
+    const swishLarger = cases.filter((k, i) => k.mean > 0 && adjusted[i] < 0.05).length;
+    const reluLarger = cases.filter((k, i) => k.mean < 0 && adjusted[i] < 0.05).length;
+    for (const scale of scaleSets) {
+      const first = cases.findIndex((k, i) => k.scale === scale && k.mean > 0 && adjusted[i] < 0.05);
+      crossings.push(`V scale ${scale}: Swish larger from p = ${first >= 0 ? cases[first].p : 'never (in grid)'}`);
+    }
     figurePaths.push(
       writeSvg(
-        join(ctx.reportsDir, 'spec', 'claim-1d-relu-vs-swish-gradient.svg'),
-        linePlotSvg(
-          curves.flatMap((c) => [
-            { name: `ReLU, V scale ${c.scale}`, xs: psGrid, ys: c.relu.map((v) => v / Math.max(...c.relu)) },
-            { name: `Swish, V scale ${c.scale}`, xs: psGrid, ys: c.swish.map((v) => v / Math.max(...c.relu)) },
-          ]),
-          { title: 'claim-1d: E[dl/dp] at equal p (normalised by the ReLU maximum)', xLabel: 'pre-activation p', yLabel: 'relative expected gradient' },
+        join(ctx.figuresDir, 'claim-1d-relu-vs-swish-gradient.svg'),
+        await linePlotSvg(
+          curves.flatMap((c) => {
+            const top = Math.max(...c.relu);
+            const scaled = (ms: number[], cis: [number, number][]) => ms.map((m, i) => ({ mean: m / top, lo: cis[i][0] / top, hi: cis[i][1] / top }));
+            return [withCI(`ReLU, V scale ${c.scale}`, psGrid, scaled(c.relu, c.reluCI)), withCI(`Swish, V scale ${c.scale}`, psGrid, scaled(c.swish, c.swishCI))];
+          }),
+          {
+            title: 'claim-1d: E[dl/dp] at equal p (normalised by the ReLU maximum)',
+            xLabel: 'pre-activation p',
+            yLabel: 'relative expected gradient',
+            intervals: `95% t-interval of each mean over ${n} Monte-Carlo draws`,
+          },
         ),
       ),
     );
     const partD: ClaimPart = {
       id: 'd',
+      sample: { n, unit: `Monte-Carlo draws per case (${psGrid.length * scaleSets.length} cases, Holm-corrected)` },
       statement: '"ReLU causes a greater magnitude reduction than SwiGLU": E[∂ℓ/∂p] is larger for ReLU than for a Swish gate at the same p > 0',
       verdict: swishLarger > 0 ? 'does not hold' : reluLarger === psGrid.length * scaleSets.length ? 'holds under stated assumptions' : 'inconclusive',
       reason:
@@ -207,31 +222,36 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     const dEps = diff('relEps');
     const dMass = diff('massSparsity');
     const reluZero = meanCI(last('relu', 'exactZero'));
-    const swigluSparser = dEps.lo > 0 || dMass.lo > 0;
-    const reluSparser = dEps.hi < 0 && dMass.hi < 0;
+    // Each measure judged on its own (SwiGLU sparser → against the claim), then combined symmetrically:
+    // opposite resolved signs are "depends on the measure", not a refutation.
+    const byMeasure = (m: { lo: number; hi: number }): Verdict => (m.lo > 0 ? 'does not hold' : m.hi < 0 ? 'holds' : 'inconclusive');
+    const verdictE = twoMeasures(byMeasure(dEps), byMeasure(dMass));
     figurePaths.push(
       writeSvg(
-        join(ctx.reportsDir, 'spec', 'claim-1e-sparsity-over-training.svg'),
-        linePlotSvg(
+        join(ctx.figuresDir, 'claim-1e-sparsity-over-training.svg'),
+        await linePlotSvg(
           (['relu', 'swiglu'] as const).flatMap((act) => [
-            { name: `${act} ε-sparsity`, xs: exp.traces[act][0].steps, ys: exp.traces[act][0].steps.map((_, k) => meanCI(exp.traces[act].map((t) => t.sparsity[k].relEps)).mean) },
-            { name: `${act} 90%-mass sparsity`, xs: exp.traces[act][0].steps, ys: exp.traces[act][0].steps.map((_, k) => meanCI(exp.traces[act].map((t) => t.sparsity[k].massSparsity)).mean) },
+            withCI(`${act} ε-sparsity`, exp.traces[act][0].steps, exp.traces[act][0].steps.map((_, k) => meanCI(exp.traces[act].map((t) => t.sparsity[k].relEps)))),
+            withCI(`${act} 90%-mass sparsity`, exp.traces[act][0].steps, exp.traces[act][0].steps.map((_, k) => meanCI(exp.traces[act].map((t) => t.sparsity[k].massSparsity)))),
           ]),
-          { title: 'claim-1e: activation sparsity during GD (mean over seeds)', xLabel: 'step', yLabel: 'sparsity' },
+          { title: 'claim-1e: activation sparsity during GD (mean over trained nets)', xLabel: 'step', yLabel: 'sparsity', intervals: `95% t-interval over ${exp.config.seeds} nets` },
         ),
       ),
     );
     const partE: ClaimPart = {
       id: 'e',
+      sample: { n: exp.config.seeds, unit: 'trained net pairs' },
       statement: 'SwiGLU cannot be sparser than ReLU (tiny nets trained by GD; ε-sparsity = share of |a| ≤ 0.05·max, mass sparsity = share of neurons outside the smallest set holding 90% of Σ|a|)',
-      verdict: swigluSparser ? 'does not hold' : reluSparser ? 'holds' : 'inconclusive',
+      verdict: verdictE,
       reason:
         `After training, SwiGLU − ReLU ε-sparsity = ${dEps.mean.toFixed(3)} [${dEps.lo.toFixed(3)}, ${dEps.hi.toFixed(3)}], mass sparsity ${dMass.mean.toFixed(3)} [${dMass.lo.toFixed(3)}, ${dMass.hi.toFixed(3)}]; ReLU has ${(100 * reluZero.mean).toFixed(1)}% exact zeros, SwiGLU none. ` +
-        (swigluSparser
-          ? 'Under a threshold measure of the kind TT/TDA use, the SwiGLU net is the sparser one, so the claim is refuted in this setting; ReLU wins only on exact zeros and on the mass measure.'
-          : reluSparser
-            ? 'ReLU is sparser on both scale-free measures as well as on exact zeros.'
-            : 'The measures disagree or the difference is within noise.'),
+        (verdictE === 'depends on the measure'
+          ? 'The two scale-free measures resolve in opposite directions: under a threshold measure of the kind TT/TDA use the SwiGLU net is the sparser one, under the mass measure (and on exact zeros) ReLU is. Which is "sparser" depends on the measure, so neither the claim nor its negation follows.'
+          : verdictE === 'does not hold'
+            ? 'SwiGLU is sparser on both scale-free measures: the claim is refuted in this setting.'
+            : verdictE === 'holds'
+              ? 'ReLU is sparser on both scale-free measures as well as on exact zeros.'
+              : 'At least one measure does not resolve the difference.'),
       figures: [
         { name: 'SwiGLU − ReLU ε-sparsity', value: dEps.mean, ci: [dEps.lo, dEps.hi] },
         { name: 'SwiGLU − ReLU mass sparsity', value: dMass.mean, ci: [dMass.lo, dMass.hi] },
@@ -242,6 +262,8 @@ export const claim1ReluVsSwiglu: ClaimCheck = {
     const parts = [partA, partB, partC, partD, partE];
     const broken = parts.filter((p) => p.verdict === 'does not hold').map((p) => p.id);
     return {
+      // The chain's verdict rests on its Monte-Carlo step (d) and the fast-check step (b).
+      sample: partD.sample,
       verdict: broken.length ? 'does not hold' : parts.every((p) => p.verdict.startsWith('holds')) ? 'holds under stated assumptions' : 'inconclusive',
       reason:
         `Of the chain Swish₁(z) < z (a) → p⁰ < p¹ (b) → expected gradient grows with the activation (c) → ReLU pushes harder (d) → SwiGLU no sparser (e), ` +

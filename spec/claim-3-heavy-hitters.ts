@@ -5,10 +5,11 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import type { ClaimCheck, ClaimPart } from '../src/proofs/claim.js';
 import { anyMapArbitrary, checkGoodMapping, formatCase, goodMapArbitrary, vacuousAfter, type HeavyHitterCase } from '../src/proofs/heavy-hitters.js';
-import { heatmapSvg, writeSvg } from '../src/proofs/svg.js';
+import { heatmapSvg, writeSvg } from '../src/plot/index.js';
 
 export const claim3: ClaimCheck = {
   id: 'claim-3',
+  kind: 'identity',
   title: 'Heavy hitters: an (α, τ, k)-good attention map pins S* in every τ-support',
   source: [
     { paper: 'MOYU', section: '§4.2' },
@@ -24,7 +25,7 @@ export const claim3: ClaimCheck = {
     'The two set conclusions on generated good maps (property must hold); the same properties on unconstrained maps (fast-check must find and shrink counterexamples, showing the premise is needed); how many rows make the union bound vacuous (α·k·n ≥ m − k).',
   refutedBy:
     'A generated map whose rows are all good but where S* ⊄ ∩ supp_τ or the union exceeds α·k·n; or no counterexample on unconstrained maps (then the premise would be idle and the check a tautology).',
-  run(ctx) {
+  async run(ctx) {
     const numRuns = ctx.heavy ? 20_000 : 1_000;
     const counterexamples: { property: string; value: string }[] = [];
     const figurePaths: string[] = [];
@@ -54,14 +55,14 @@ export const claim3: ClaimCheck = {
       const r = checkGoodMapping(c.map, c.params);
       return !r.premise || r.conclusion;
     });
-    const record = (name: string, r: typeof inter, file: string) => {
+    const record = async (name: string, r: typeof inter, file: string) => {
       if (!r.failed) return;
       const c = r.counterexample![0];
       counterexamples.push({ property: name, value: formatCase(c) });
       figurePaths.push(
         writeSvg(
-          join(ctx.reportsDir, 'spec', file),
-          heatmapSvg(c.map, {
+          join(ctx.figuresDir, file),
+          await heatmapSvg(c.map, {
             title: `claim-3 counterexample (${name}); S*=${JSON.stringify(c.params.S)}, τ=${c.params.tau.toPrecision(3)}`,
             xLabel: 'key position',
             yLabel: 'row (query)',
@@ -72,16 +73,16 @@ export const claim3: ClaimCheck = {
         ),
       );
     };
-    record('S* ⊆ ∩ supp_τ without the premise', inter, 'claim-3-counterexample-intersection.svg');
-    record('|∪ supp_τ \\ S*| ≤ αkn without the premise', union, 'claim-3-counterexample-union.svg');
+    await record('S* ⊆ ∩ supp_τ without the premise', inter, 'claim-3-counterexample-intersection.svg');
+    await record('|∪ supp_τ \\ S*| ≤ αkn without the premise', union, 'claim-3-counterexample-union.svg');
     ctx.progress('unconstrained maps', 0.8);
 
     // an example good map, for the figure
     const sample = fc.sample(goodMapArbitrary(), { seed: ctx.seed, numRuns: 1 })[0];
     figurePaths.unshift(
       writeSvg(
-        join(ctx.reportsDir, 'spec', 'claim-3-good-map-example.svg'),
-        heatmapSvg(sample.map, {
+        join(ctx.figuresDir, 'claim-3-good-map-example.svg'),
+        await heatmapSvg(sample.map, {
           title: `claim-3: a generated (α,τ,k)-good map; S*=${JSON.stringify(sample.params.S)}, τ=${sample.params.tau.toPrecision(3)}`,
           xLabel: 'key position',
           yLabel: 'row (query)',

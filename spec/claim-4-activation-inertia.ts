@@ -2,12 +2,12 @@
 // its three insights; TDA §3.3 Claim 4, §3.4 Figures 6–9 and Appendix C Figure 10.
 
 import { join } from 'node:path';
-import type { ClaimCheck, ClaimPart, Figure, Verdict } from '../src/proofs/claim.js';
+import { holm, type ClaimCheck, type ClaimPart, type Figure, type Verdict } from '../src/proofs/claim.js';
 import { expectedRandomJaccard, jaccard, meanPairwiseJaccard, rowMaxNormalised, topColumnMassShare, topKAbs, welchDiffCI } from '../src/proofs/patterns.js';
 import { loadRealModel, parallelActivations, parallelActivationsNoBos, sequentialActivations } from '../src/proofs/realmodel.js';
 import { Rng } from '../src/proofs/rng.js';
-import { meanCI } from '../src/proofs/stats.js';
-import { heatmapSvg, writeSvg } from '../src/proofs/svg.js';
+import { meanCI, tTestP } from '../src/proofs/stats.js';
+import { heatmapSvg, linePlotSvg, withCI, writeSvg } from '../src/plot/index.js';
 
 /** Story sentences in the model's domain (written for this check; the first 16 tokens of each are used). */
 export const INERTIA_SENTENCES = [
@@ -36,6 +36,8 @@ interface SampleStats {
   own: number;
   /** Robustness: concentration with each token alone at position 0, without BOS. */
   parNoBos: number;
+  /** inertiaMinusOwn of each layer on its own. */
+  inertiaMinusOwnByLayer: number[];
 }
 
 function sampleStats(par: Float32Array[][], seq: Float32Array[][], parNoBos: Float32Array[][], k: number): SampleStats {
@@ -48,7 +50,9 @@ function sampleStats(par: Float32Array[][], seq: Float32Array[][], parNoBos: Flo
   let inertia = 0;
   let own = 0;
   let count = 0;
+  const byLayer: number[] = [];
   for (let l = 0; l < L; l++) {
+    let layerDiff = 0;
     p += meanPairwiseJaccard(par[l], k) / L;
     s += meanPairwiseJaccard(seq[l], k) / L;
     pnb += meanPairwiseJaccard(parNoBos[l], k) / L;
@@ -58,12 +62,16 @@ function sampleStats(par: Float32Array[][], seq: Float32Array[][], parNoBos: Flo
     const seqSets = seq[l].map((r) => topKAbs(r, k));
     const parSets = par[l].map((r) => topKAbs(r, k));
     for (let t = 1; t < seqSets.length; t++) {
-      inertia += jaccard(seqSets[t], seqSets[t - 1]);
-      own += jaccard(seqSets[t], parSets[t]);
+      const ji = jaccard(seqSets[t], seqSets[t - 1]);
+      const jo = jaccard(seqSets[t], parSets[t]);
+      inertia += ji;
+      own += jo;
+      layerDiff += (ji - jo) / (seqSets.length - 1);
       count++;
     }
+    byLayer.push(layerDiff);
   }
-  return { par: p, seq: s, parMass: pm, seqMass: sm, inertia: inertia / count, own: own / count, inertiaMinusOwn: (inertia - own) / count, parNoBos: pnb };
+  return { par: p, seq: s, parMass: pm, seqMass: sm, inertia: inertia / count, own: own / count, inertiaMinusOwn: (inertia - own) / count, parNoBos: pnb, inertiaMinusOwnByLayer: byLayer };
 }
 
 const f4 = (x: number) => x.toFixed(4);
@@ -76,6 +84,7 @@ function positive(lo: number, hi: number): Verdict {
 
 export const claim4: ClaimCheck = {
   id: 'claim-4',
+  kind: 'real-model',
   title: 'Activation inertia: sequential input concentrates activations (stories260K)',
   source: [
     { paper: 'MOYU', section: '§4.2, Figure 2 (insights 1–3)' },
@@ -94,7 +103,7 @@ export const claim4: ClaimCheck = {
     'FFN activations a_t of all layers under parallel and sequential input for sentences and random token lists; the concentration measure per sample; paired and between-group differences with 95% CIs; for sequential rows, the inertia similarity J(top-k(seq_t), top-k(seq_{t−1})) against the own-token similarity J(top-k(seq_t), top-k(par_t)); heatmaps of the four conditions (MOYU Fig. 2a–d) for the first sentence and first random list, all layers stacked.',
   refutedBy:
     'Insight 1: a sequential concentration not above the parallel one (paired CI not above 0). Insight 2: random-list sequential concentration not above the sentence one. Insight 3: a parallel difference between random lists and sentences whose CI excludes 0 or is wider than half the sequential effect. TDA Claim 4: the own-token similarity at least as large as the inertia similarity.',
-  run(ctx) {
+  async run(ctx) {
     const { model } = loadRealModel();
     const { tokenizer } = loadRealModel();
     const dff = model.config.hiddenDim;
@@ -137,6 +146,7 @@ export const claim4: ClaimCheck = {
     const v1: Verdict = v1s === 'holds' && v1r === 'holds' ? 'holds' : v1s === 'does not hold' || v1r === 'does not hold' ? 'does not hold' : 'inconclusive';
     const part1: ClaimPart = {
       id: 'sequential-flocking',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement: 'MOYU insight 1 (Fig. 2a vs 2b, 2c vs 2d; TDA App. C): sequential input gives more pronounced vertical lines than parallel input.',
       verdict: v1,
       reason:
@@ -175,6 +185,7 @@ export const claim4: ClaimCheck = {
     const v2 = positive(d2.lo, d2.hi);
     const part2: ClaimPart = {
       id: 'random-intensifies',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement: 'MOYU insight 2 (Fig. 2d vs 2b; TDA §3.4, App. C): with sequential input, a random token list shows stronger vertical lines than a sentence.',
       verdict: v2,
       reason:
@@ -196,6 +207,7 @@ export const claim4: ClaimCheck = {
     const v3: Verdict = d3.lo > 0 || d3.hi < 0 ? 'does not hold' : d3.lo >= -margin && d3.hi <= margin ? 'holds' : 'inconclusive';
     const part3: ClaimPart = {
       id: 'parallel-alike',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement: 'MOYU insight 3 (Fig. 2a vs 2c): with parallel input there is no significant difference between a sentence and a random token list (each token is its own heavy hitter).',
       verdict: v3,
       reason:
@@ -217,6 +229,7 @@ export const claim4: ClaimCheck = {
     const v4 = positive(dIo.lo, dIo.hi);
     const part4: ClaimPart = {
       id: 'inertia-over-semantics',
+      sample: { n: total, unit: 'token lists (half sentences, half random)' },
       statement:
         "TDA Claim 4: within a sequence a token's activation pattern is influenced more by the preceding tokens (inertia) than by the token itself. Measured as J(top-k of seq_t, top-k of seq_{t−1}) against J(top-k of seq_t, top-k of the same token alone).",
       verdict: v4,
@@ -248,8 +261,8 @@ export const claim4: ClaimCheck = {
       const rowLabels = acts.flatMap((layerRows, l) => layerRows.map((_, t) => (t === 0 ? `layer ${l}` : '')));
       figurePaths.push(
         writeSvg(
-          join(ctx.reportsDir, 'spec', `claim-4-${key}.svg`),
-          heatmapSvg(rows, {
+          join(ctx.figuresDir, `claim-4-${key}.svg`),
+          await heatmapSvg(rows, {
             title: `claim-4 ${label}: |a| / max per token, 16 tokens per layer`,
             rowLabels,
             xLabel: 'neuron index',
@@ -262,14 +275,45 @@ export const claim4: ClaimCheck = {
       );
     }
 
-    const parts = [part1, part2, part3, part4];
+    // Claim 4 per layer: the inertia may win in some layers even if not on average.
+    const L = model.config.nLayers;
+    const perLayer = Array.from({ length: L }, (_, l) => meanCI(all.map((s) => s.inertiaMinusOwnByLayer[l])));
+    const adjustedLayers = holm(perLayer.map((m) => tTestP(m)));
+    const layersFor = perLayer.map((m, l) => (m.mean > 0 && adjustedLayers[l] < 0.05 ? l : -1)).filter((l) => l >= 0);
+    const layersAgainst = perLayer.map((m, l) => (m.mean < 0 && adjustedLayers[l] < 0.05 ? l : -1)).filter((l) => l >= 0);
+    const partLayers: ClaimPart = {
+      id: 'per-layer',
+      sample: { n: total, unit: `token lists per layer, Holm over ${L} layers` },
+      statement: 'TDA Claim 4 in every layer: inertia − own-token similarity > 0 at each layer on its own.',
+      verdict: perLayer.every((m) => m.lo > 0) ? 'holds' : layersAgainst.length ? 'does not hold' : 'inconclusive',
+      reason:
+        `Per layer: ${perLayer.map((m, l) => `layer ${l} ${ciText(m)} (Holm p ${adjustedLayers[l].toFixed(3)})`).join('; ')}. ` +
+        `Inertia wins (after Holm) in ${layersFor.length ? `layers ${layersFor.join(', ')}` : 'no layer'}; the own token wins in ${layersAgainst.length ? `layers ${layersAgainst.join(', ')}` : 'no layer'}.`,
+      figures: perLayer.map((m, l) => ({ name: `inertia − own, layer ${l}`, value: m.mean, ci: [m.lo, m.hi] as [number, number] })),
+    };
+    figurePaths.push(
+      writeSvg(
+        join(ctx.figuresDir, 'claim-4-inertia-per-layer.svg'),
+        await linePlotSvg([withCI('inertia − own token', perLayer.map((_, l) => l), perLayer)], {
+          title: `claim-4: J(seq_t, seq_t−1) − J(seq_t, token alone) per layer (${loadRealModel().name})`,
+          xLabel: 'layer',
+          xInteger: true,
+          yLabel: 'Jaccard difference (> 0: inertia wins)',
+          hline: 0,
+          intervals: `95% t-interval over ${total} token lists`,
+        }),
+      ),
+    );
+    const parts = [part1, part2, part3, part4, partLayers];
     const figures: Figure[] = [part1.figures[4], part1.figures[5], part2.figures[0], part4.figures[0]];
+    const sample = { n: total, unit: 'token lists (half sentences, half random)' };
     const verdict: Verdict = part1.verdict === 'holds' && part4.verdict === 'holds' ? 'holds' : part1.verdict === 'does not hold' || part4.verdict === 'does not hold' ? 'does not hold' : 'inconclusive';
     return {
+      sample,
       verdict,
       reason:
         `The claim's core is insight 1 (sequence → concentration) together with TDA Claim 4 (previous tokens outweigh the current one); the overall verdict requires both. ` +
-        `Insight 1: ${part1.verdict}; random lists intensify: ${part2.verdict}; parallel lists alike: ${part3.verdict}; inertia over own token: ${part4.verdict}. ` +
+        `Insight 1: ${part1.verdict}; random lists intensify: ${part2.verdict}; parallel lists alike: ${part3.verdict}; inertia over own token: ${part4.verdict}; in every layer: ${partLayers.verdict}. ` +
         'This is one 260K-parameter model with a 512-token vocabulary; the papers show 7B models.',
       figures,
       parts,

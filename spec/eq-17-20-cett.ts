@@ -19,6 +19,7 @@ const holds = (ok: boolean): Verdict => (ok ? 'holds' : 'does not hold');
 
 export const eq1720: ClaimCheck = {
   id: 'eq-17-20',
+  kind: 'identity',
   title: 'Eq 17–20: FFN = Σ neuron outputs; CETT and its threshold search',
   source: [{ paper: 'TDA', section: 'App. E', equations: 'Eq 17–20' }],
   statement:
@@ -33,7 +34,7 @@ export const eq1720: ClaimCheck = {
     "Eq 17 (matrix form written here) against the decoder's FFN output; Eq 19 (ffnDown) against Σ_i neuronOutput; Eq 18 neuronOutputMagnitudes against ‖neuronOutput‖; Eq 20: cettCurve (the one-sweep search) and cett() against the direct definition at 3 thresholds per layer (8 with --heavy), TT and TDA; calibrate() with CETT target 0.2: direct CETT at each layer's τ and at the next candidate threshold above it.",
   refutedBy:
     'A decoder FFN output that is not Eq 17; ffnDown differing from Σ neuronOutput by more than rounding; a CETT sweep that disagrees with the definition; a calibrated threshold whose directly computed CETT exceeds 0.2, or whose next candidate still meets it (then τ was not the largest).',
-  run(ctx) {
+  async run(ctx) {
     const { model } = loadRealModel();
     const { dim, nLayers, ffnKind } = model.config;
     const set = sampledCalibrationSet(model, { sequences: ctx.heavy ? 8 : 3, length: 48, promptLength: 16, seed: ctx.seed });

@@ -16,4 +16,5 @@ export const claims: ClaimCheck[] = [
   (await import('./eq-17-20-cett.js')).eq1720,
   (await import('./table-3-quality.js')).table3,
   (await import('./table-4-costs.js')).table4,
+  (await import('./mlp-share.js')).mlpShare,
 ];

@@ -13,6 +13,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export const table4: ClaimCheck = {
   id: 'table-4',
+  kind: 'identity',
   title: 'Table 4: TT saves little per generated token; TDA and Griffin save in proportion to density (op/byte counts)',
   source: [{ paper: 'TDA', section: '§4 (TT paragraph), §5.3, Table 4' }],
   statement:
@@ -25,7 +26,7 @@ export const table4: ClaimCheck = {
   computes: 'FFN and total weight bytes per generated token for Dense, TT, Griffin and TDA at the 50% setting; the fraction of FFN bytes TT still reads; the byte-model speed-up ceilings.',
   refutedBy:
     'TT reading less than 2/3 of the dense FFN bytes (then gate/up would not be computed in full), or TDA/Griffin FFN bytes not tracking their density; for the comparison, a TT byte saving as large as TDA\'s or Griffin\'s at equal density.',
-  run(ctx) {
+  async run(ctx) {
     const { model } = loadRealModel();
     const setup = sweepSetup(model, ctx.seed, ctx.heavy);
     const seq = setup.evalSequences[0];

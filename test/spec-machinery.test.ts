@@ -1,19 +1,20 @@
 // The spec's machinery on cases with known answers: estimators, correlations, gradients
 // (against finite differences), the importance recursion, the heavy-hitter predicates,
-// the SVG writer and the report writer.
+// the figures, the decision rules and the report writer.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ceGradPre, ceLoss, comparePaired, estimateExpectedGrad, swish, swishDeriv, swishGap, V_DISTRIBUTIONS, Y_DISTRIBUTIONS, type CeProblem } from '../src/proofs/ce-gradient.js';
-import { formatSource, signOfInterval, verdictMap, type ClaimCheck } from '../src/proofs/claim.js';
+import { acrossSeeds, formatSource, holm, signOfInterval, twoMeasures, type ClaimCheck } from '../src/proofs/claim.js';
 import { checkGoodMapping, goodMapArbitrary, isGoodRow, suppTau, vacuousAfter } from '../src/proofs/heavy-hitters.js';
 import { accumulateImportance, perNeuron, weightMagnitude } from '../src/proofs/importance.js';
-import { compareVerdicts, renderMarkdown, runChecks } from '../src/proofs/report.js';
+import { compareVerdicts, renderMarkdown, reportJson, runChecks } from '../src/proofs/report.js';
+import { estimateSpecSeconds, formatDuration, forwardParams } from '../src/proofs/estimate.js';
+import type { Model } from '../src/core/model.js';
 import { Rng } from '../src/proofs/rng.js';
-import { meanCI, pearson, ranks, RunningMean, spearman, tQuantile975 } from '../src/proofs/stats.js';
-import { heatmapSvg, linePlotSvg } from '../src/proofs/svg.js';
+import { bootstrapMeanCI, meanCI, normalCdf, pearson, ranks, RunningMean, spearman, studentTwoSidedP, tQuantile975, twoSidedP } from '../src/proofs/stats.js';
+import { heatmapSvg, linePlotSvg } from '../src/plot/index.js';
 import { activationSparsity, batchLoss, batchLossAndGrad, initTinyNet, teacherDataset, type Activation } from '../src/proofs/tinynet.js';
-import { checkXml } from '../src/proofs/xml.js';
 
 describe('rng and estimators', () => {
   it('the rng is deterministic per seed and forks are independent of position', () => {
@@ -204,45 +205,67 @@ describe('Claim 3 machinery', () => {
   });
 });
 
-describe('SVG writer', () => {
-  it('a heatmap is well-formed XML with one cell per matrix entry', () => {
+// The first vega-lite compile takes seconds on a busy machine.
+describe('figures (vega-lite → SVG)', { timeout: 30_000 }, () => {
+  const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
+  /** Items drawn by every mark group whose class starts with `cls` (vega: one <g> per mark, one element per item). */
+  const items = (svg: string, cls: string) =>
+    svg
+      .split(`<g class="${cls}`)
+      .slice(1)
+      .reduce((n, part) => n + count(part.split('</g>')[0], /<(path|line)[ >]/g), 0);
+
+  it('a heatmap has one rect per matrix entry (NaN drawn grey) and escapes its labels', async () => {
     const rows = [
       [1, 2, 3],
       [4, NaN, 6],
     ];
-    const svg = heatmapSvg(rows, { title: 'a <b> & "c"', rowLabels: ['r<1>', 'r2'], colLabels: ['x', 'y', 'z'] });
-    const x = checkXml(svg);
-    expect(x.ok, x.error).toBe(true);
-    expect(x.classCounts.get('cell')).toBe(6);
-    expect(x.counts.get('svg')).toBe(1);
+    const svg = await heatmapSvg(rows, { title: 'a <b> & "c"', rowLabels: ['r<1>', 'r2'], colLabels: ['x', 'y', 'z'] });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(items(svg, 'mark-rect role-mark')).toBe(6);
+    expect(count(svg, /fill="#bbbbbb"/g)).toBe(1);
+    expect(svg).toContain('a &lt;b&gt; &amp; "c"');
+    expect(svg).toContain('r&lt;1&gt;');
   });
 
-  it('a line plot is well-formed XML with one polyline per series', () => {
-    const svg = linePlotSvg(
+  it('a line plot draws one line per series and an error bar per point with an interval', async () => {
+    const svg = await linePlotSvg(
       [
         { name: 'a&b', xs: [0, 1, 2], ys: [1, 2, 3], lo: [0, 1, 2], hi: [2, 3, 4] },
         { name: 'c', xs: [0, 1, 2], ys: [3, NaN, 1] },
       ],
-      { title: 't', hline: 0 },
+      { title: 't', xLabel: 'x', yLabel: 'y', hline: 0, intervals: '95% CI' },
     );
-    const x = checkXml(svg);
-    expect(x.ok, x.error).toBe(true);
-    expect(x.classCounts.get('series')).toBe(2);
-    expect(x.classCounts.get('band')).toBe(2);
+    expect(items(svg, 'mark-line role-mark')).toBe(2);
+    expect(svg).toContain('error bars: 95% CI');
+    expect(svg).toContain('a&amp;b');
+    // three error bars (series a): a rule each and two end ticks each; series c has none
+    expect(items(svg, 'mark-rule role-mark layer_1')).toBe(3);
+    expect(items(svg, 'mark-rect role-mark layer_1')).toBe(6);
+    // the reference line at y = 0
+    expect(items(svg, 'mark-rule role-mark layer_2')).toBe(1);
   });
 
-  it('the XML checker rejects malformed documents', () => {
-    expect(checkXml('<svg><rect></svg>').ok).toBe(false);
-    expect(checkXml('<svg><text>a & b</text></svg>').ok).toBe(false);
-    expect(checkXml('<svg a="1" a="2"/>').ok).toBe(false);
-    expect(checkXml('<svg/><svg/>').ok).toBe(false);
-    expect(checkXml('<svg><text>a &amp; b</text></svg>').ok).toBe(true);
+  it('error bars without a caption are refused', async () => {
+    await expect(linePlotSvg([{ name: 'a', xs: [0], ys: [1], lo: [0], hi: [2] }], { title: 't', xLabel: 'x', yLabel: 'y' })).rejects.toThrow(/intervals/);
+  });
+
+  it('no label is truncated: vega-lite label limits are lifted', async () => {
+    const long = 'a very long series name that vega-lite would cut at 160 pixels by default';
+    const svg = await linePlotSvg([{ name: long, xs: [0, 1], ys: [0, 1] }], { title: 't', xLabel: 'x', yLabel: 'y' });
+    expect(svg).toContain(long);
+    expect(svg).not.toContain('…');
+    const rowLabel = 'exp-centred (skewed) / signed (sums to 1)';
+    const heat = await heatmapSvg([[1, 2]], { title: 't', rowLabels: [rowLabel], colLabels: ['a long column label', 'b'] });
+    expect(heat).toContain(rowLabel);
+    expect(heat).not.toContain('…');
   });
 });
 
 describe('report', () => {
   const fake: ClaimCheck = {
     id: 'fake',
+    kind: 'simulation',
     title: 'A | piped title',
     source: [{ paper: 'MOYU', section: '§3', equations: 'Eq 1' }, { paper: 'TDA', section: '§3.1' }],
     statement: 's',
@@ -253,28 +276,105 @@ describe('report', () => {
       ctx.progress('half', 0.5);
       return {
         verdict: 'does not hold',
+        sample: { n: 10, unit: 'draws' },
         reason: 'because',
         figures: [{ name: 'x', value: 0.5, ci: [0.25, 0.75] }],
-        parts: [{ id: 'a', statement: 'p', verdict: 'holds', reason: 'ok', figures: [] }],
+        // part a depends on the seed: holds at odd seeds only
+        parts: [{ id: 'a', kind: 'identity', statement: 'p', verdict: ctx.seed % 2 ? 'holds' : 'inconclusive', reason: 'ok', figures: [] }],
       };
     },
   };
 
-  it('runs checks, reports progress, renders the table and compares verdicts', async () => {
+  it('runs checks at every seed, reports progress, renders the table and compares verdicts', async () => {
     const seen: string[] = [];
-    const rep = await runChecks([fake], { seed: 3, progress: (id, m) => seen.push(`${id}:${m}`) });
-    expect(seen).toEqual(['fake:half']);
-    expect(rep.verdicts).toEqual({ fake: 'does not hold', 'fake/a': 'holds' });
-    expect(verdictMap([{ id: 'fake', result: rep.claims[0].result }])).toEqual(rep.verdicts);
+    const rep = await runChecks([fake], { seeds: [3, 4, 5], progress: (id, m) => seen.push(`${id}:${m}`) });
+    expect(seen).toEqual(['fake:half', 'fake:half', 'fake:half']);
+    expect(rep.verdicts).toEqual({ fake: 'does not hold', 'fake/a': 'seed-dependent' });
+    expect(rep.claims[0].seeded['fake/a']).toEqual({ seeds: [3, 4, 5], bySeed: ['holds', 'inconclusive', 'holds'] });
     expect(formatSource(fake.source)).toBe('MOYU §3 Eq 1 / TDA §3.1');
-    const md = renderMarkdown(rep, process.cwd(), { fake: 'holds', 'fake/a': 'holds' });
+    const md = renderMarkdown(rep, process.cwd(), { fake: 'holds', 'fake/a': 'seed-dependent' });
     expect(md).toContain('A \\| piped title');
     expect(md).toContain('x = 0.5000 [0.2500, 0.7500]');
     expect(md).toContain('(expected: holds)');
-    expect(compareVerdicts(rep.verdicts, { fake: 'holds', 'fake/a': 'holds', other: 'holds' })).toEqual([
+    expect(md).toContain('seed-dependent (3: holds; 4: inconclusive; 5: holds)');
+    expect(md).toContain('| simulation |');
+    expect(md).toContain('| identity |');
+    expect(md).toContain('**depends on the measure** —');
+    expect(compareVerdicts(rep.verdicts, { fake: 'holds', 'fake/a': 'seed-dependent', other: 'holds' })).toEqual([
       'fake: expected "holds", measured "does not hold"',
       'other: expected "holds", not measured',
     ]);
-    expect(compareVerdicts(rep.verdicts, { fake: 'does not hold' }, ['fake'])).toEqual(['fake/a: measured "holds", no recorded expectation']);
+    expect(compareVerdicts(rep.verdicts, { fake: 'does not hold' }, ['fake'])).toEqual(['fake/a: measured "seed-dependent", no recorded expectation']);
+    const json = JSON.parse(reportJson(rep));
+    expect(json.claims[0].refuted_by).toBe('r');
+    expect(json.claims[0].result.sample).toEqual({ n: 10, unit: 'draws' });
+    expect(json.claims[0].seeded['fake/a'].by_seed).toEqual(['holds', 'inconclusive', 'holds']);
+  });
+
+  it('identities and seed-free checks run once', async () => {
+    let runs = 0;
+    const once: ClaimCheck = { ...fake, id: 'once', kind: 'identity', run: (ctx) => (runs++, fake.run(ctx)) };
+    const rep = await runChecks([once], { seeds: [1, 2, 3] });
+    expect(runs).toBe(1);
+    expect(rep.claims[0].seeded.once.seeds).toEqual([1]);
+  });
+});
+
+describe('decision rules', () => {
+  it('Holm on known p-values (step-down, monotone, capped at 1)', () => {
+    holm([0.01, 0.04, 0.03, 0.005]).forEach((p, i) => expect(p).toBeCloseTo([0.03, 0.06, 0.06, 0.02][i], 15));
+    expect(holm([0.5, 0.9])).toEqual([1, 1]);
+  });
+
+  it('two measures: opposite resolved signs depend on the measure; one unresolved is inconclusive', () => {
+    expect(twoMeasures('does not hold', 'holds')).toBe('depends on the measure');
+    expect(twoMeasures('holds', 'does not hold')).toBe('depends on the measure');
+    expect(twoMeasures('does not hold', 'does not hold')).toBe('does not hold');
+    expect(twoMeasures('holds', 'inconclusive')).toBe('inconclusive');
+    expect(twoMeasures('does not hold', 'inconclusive')).toBe('inconclusive');
+  });
+
+  it('across seeds: unanimous or seed-dependent', () => {
+    expect(acrossSeeds(['holds', 'holds', 'holds'])).toBe('holds');
+    expect(acrossSeeds(['holds', 'inconclusive', 'holds'])).toBe('seed-dependent');
+  });
+
+  it('normal and Student-t p-values match tables', () => {
+    expect(twoSidedP(1.959963984540054, 1)).toBeCloseTo(0.05, 6);
+    expect(normalCdf(0)).toBeCloseTo(0.5, 8); // the erf approximation's error is below 1.5e-7
+    expect(normalCdf(-1.959963984540054)).toBeCloseTo(0.025, 6);
+    // t(9): 2.262 is the two-sided 5% point, 3.250 the 1% point
+    expect(studentTwoSidedP(2.262157, 9)).toBeCloseTo(0.05, 5);
+    expect(studentTwoSidedP(3.249836, 9)).toBeCloseTo(0.01, 5);
+    expect(studentTwoSidedP(0, 5)).toBeCloseTo(1, 9);
+  });
+
+  it('the bootstrap interval of a mean covers the t-interval closely for normal data', () => {
+    const rng = new Rng(11);
+    const xs = Array.from({ length: 400 }, () => 0.3 + rng.normal());
+    const b = bootstrapMeanCI(xs, () => rng.uniform());
+    const t = meanCI(xs);
+    expect(b.mean).toBeCloseTo(t.mean, 12); // same sum, different rounding order
+    // both estimate ±1.96·σ/√n ≈ ±0.098; the bootstrap's percentile ends agree to within 0.015
+    expect(Math.abs(b.lo - t.lo)).toBeLessThan(0.015);
+    expect(Math.abs(b.hi - t.hi)).toBeLessThan(0.015);
+  });
+});
+
+describe('run-time estimate', () => {
+  it('counts the parameters of one forward pass: attention with grouped KV, gated FFN, classifier', () => {
+    const m = { config: { dim: 8, hiddenDim: 20, nLayers: 3, nHeads: 4, nKvHeads: 2, vocabSize: 50, ffnKind: 'swiglu' } } as unknown as Model;
+    // per layer: Wq, Wo 8×8 each; Wk, Wv 8×4 each; gate, up, down 8×20 each
+    expect(forwardParams(m)).toBe(3 * (64 + 64 + 32 + 32 + 3 * 160) + 50 * 8);
+    const plain = { config: { ...m.config, ffnKind: 'relu' } } as unknown as Model;
+    expect(forwardParams(plain)).toBe(3 * (64 + 64 + 32 + 32 + 2 * 160) + 50 * 8);
+  });
+
+  it('grows with the model and the seeds, and formats long runs in minutes or hours', () => {
+    expect(estimateSpecSeconds(1e9, 3)).toBeGreaterThan(estimateSpecSeconds(1e8, 3));
+    expect(estimateSpecSeconds(1e8, 3)).toBeGreaterThan(estimateSpecSeconds(1e8, 1));
+    expect(formatDuration(90)).toBe('90 s');
+    expect(formatDuration(600)).toBe('10 min');
+    expect(formatDuration(9000)).toBe('2.5 h');
   });
 });

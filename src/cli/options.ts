@@ -8,6 +8,7 @@ import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import cliProgress from 'cli-progress';
 import { loadModelFiles, modelBytes } from '../models/discovery.js';
+import { TDA_VARIANTS } from '../reference/policies/tda-variants.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
@@ -37,7 +38,8 @@ export function addMethodOptions(cmd: Command): Command {
   return cmd
     .option('--density <d>', 'griffin: kept fraction per layer; tt/tda: target mean density (per-layer thresholds), in (0, 1]', number('--density', 0, 1))
     .option('--cett <c>', 'tt/tda: CETT target per layer (default 0.2; 0 keeps every neuron)', number('--cett', 0, 1))
-    .option('--thresholds <file>', 'tt/tda: thresholds JSON from `tda calibrate`');
+    .option('--thresholds <file>', 'tt/tda: thresholds JSON from `tda calibrate`')
+    .option('--tda-variant <name>', `tda: a reading of TDA other than the kit's (${TDA_VARIANTS.join(', ')})`);
 }
 
 export function addBackendOptions(cmd: Command): Command {

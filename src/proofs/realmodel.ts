@@ -14,12 +14,25 @@ import { BOS, loadTokenizer, type Tokenizer } from '../models/tokenizer.js';
 export interface RealModel {
   model: Model;
   tokenizer: Tokenizer;
-  dir: string;
+  /** Short name for reports ("stories260K", a file name). */
+  name: string;
+  /** Evaluation text given with `tda spec --text` (else the checks sample the model). */
+  text?: string;
 }
 
 let cached: RealModel | undefined;
 
-/** stories260K.bin and tok512.bin from $TDA_MODEL_DIR, else the embedded default. */
+/** Run the real-model checks on this model instead of the default (`tda spec --model`). */
+export function useRealModel(real: RealModel): void {
+  cached = real;
+}
+
+/** Whether the checks run on the embedded default model. */
+export function isDefaultModel(): boolean {
+  return loadRealModel().name === 'stories260K';
+}
+
+/** The configured model, else stories260K.bin and tok512.bin from $TDA_MODEL_DIR or the embedded default. */
 export function loadRealModel(): RealModel {
   if (cached) return cached;
   const dir = defaultModelDir();
@@ -29,7 +42,7 @@ export function loadRealModel(): RealModel {
   }
   const model = loadCheckpoint(modelFile);
   const tokenizer = loadTokenizer(join(dir, 'tok512.bin'), model.config.vocabSize);
-  cached = { model, tokenizer, dir };
+  cached = { model, tokenizer, name: 'stories260K' };
   return cached;
 }
 

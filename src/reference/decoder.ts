@@ -168,7 +168,7 @@ export class Decoder {
     const { ffnKind, hiddenDim } = this.model.config;
     if (phase === 'prefill') {
       K.ffnActivations(a, xb, ffn, ffnKind);
-      policy.observePrompt(l, a);
+      policy.observePrompt(l, a, xb);
       K.ffnDown(xb2, a, ffn, null);
       return;
     }

@@ -12,6 +12,7 @@ import { densePolicy } from './policies/dense.js';
 import { griffinPolicy } from './policies/griffin.js';
 import { tdaPolicy } from './policies/tda.js';
 import { ttPolicy } from './policies/tt.js';
+import { recordPass, tdaVariantPolicy, type TdaVariant, variantCurves, variantThresholds } from './policies/tda-variants.js';
 import { type FfnPolicy, METHODS, type Method } from './policies/types.js';
 import { loadThresholds } from './thresholds.js';
 
@@ -22,6 +23,8 @@ export interface MethodSetting {
   thresholdsFile?: string;
   /** Explicit per-layer thresholds (library use, tests). */
   thresholds?: number[];
+  /** TDA only: a reading of TDA other than the kit's (policies/tda-variants.ts). */
+  tdaVariant?: TdaVariant;
 }
 
 export const DEFAULT_CETT = 0.2; // TDA paper Appendix E: "empirically set at 0.2"
@@ -87,6 +90,7 @@ export function prepareMethod(model: Model, s: MethodSetting, kernels?: Kernels)
   if (s.density === 0) throw new UserError('--density 0 keeps no neuron, so the FFN would vanish: give a density in (0, 1]');
   const given = [s.density, s.cett, s.thresholdsFile, s.thresholds].filter((v) => v !== undefined).length;
   if (given > 1) throw new UserError('give at most one of --density, --cett, --thresholds');
+  if (s.tdaVariant && s.method !== 'tda') throw new UserError('--tda-variant needs --method tda');
   const setting = { density: s.density, cett: s.cett, thresholds_file: s.thresholdsFile };
   switch (s.method) {
     case 'dense':
@@ -99,6 +103,7 @@ export function prepareMethod(model: Model, s: MethodSetting, kernels?: Kernels)
     }
     case 'tt':
     case 'tda': {
+      if (s.method === 'tda' && s.tdaVariant) return variantFactory(model, { ...s, tdaVariant: s.tdaVariant }, kernels);
       const method = s.method;
       const { taus, source } = resolveThresholds(model, { ...s, method }, kernels);
       if (s.density === undefined && s.cett === undefined && !s.thresholdsFile && !s.thresholds) setting.cett = DEFAULT_CETT;
@@ -113,4 +118,36 @@ export function prepareMethod(model: Model, s: MethodSetting, kernels?: Kernels)
 /** Builds a fresh policy (policies hold per-prompt state: one per generation). */
 export function policyFactory(model: Model, s: MethodSetting, kernels?: Kernels): () => FfnPolicy {
   return prepareMethod(model, s, kernels).makePolicy;
+}
+
+type Prepared = { makePolicy: () => FfnPolicy; summary: MethodSummary };
+
+/**
+ * A TDA variant's policy: eq18-topk takes a density (default 0.5); tt-union and tt-mean
+ * use TT's own thresholds (the reading "TT's masks, combined over the prompt"); the others
+ * are calibrated like TDA on the default calibration set, to --cett (default 0.2) or --density.
+ */
+function variantFactory(model: Model, s: MethodSetting & { tdaVariant: TdaVariant }, kernels?: Kernels): Prepared {
+  const v = s.tdaVariant;
+  const setting = { density: s.density, cett: s.cett, thresholds_file: s.thresholdsFile, tda_variant: v };
+  if (v === 'eq18-topk') {
+    if (s.cett !== undefined || s.thresholdsFile || s.thresholds) throw new UserError('--tda-variant eq18-topk takes --density only (a fixed top-k per layer)');
+    const density = s.density ?? DEFAULT_GRIFFIN_DENSITY;
+    return { makePolicy: () => tdaVariantPolicy(model, v, { density }), summary: { method: 'tda', setting: { ...setting, density } } };
+  }
+  if (v === 'tt-union' || v === 'tt-mean') {
+    const { taus, source } = resolveThresholds(model, { ...s, method: 'tt' }, kernels);
+    return { makePolicy: () => tdaVariantPolicy(model, v, { thresholds: taus }), summary: { method: 'tda', setting, thresholds: taus, thresholds_source: `TT's: ${source}` } };
+  }
+  if (s.thresholdsFile) throw new UserError(`--tda-variant ${v} is calibrated here; --thresholds is for TDA, TT, tt-union and tt-mean`);
+  let taus = s.thresholds;
+  let source = 'given by the caller';
+  if (!taus) {
+    const set = defaultCalibrationSet(model, 1, kernels);
+    const objective: Objective = s.density !== undefined ? { kind: 'density', target: s.density } : { kind: 'cett', target: s.cett ?? DEFAULT_CETT };
+    taus = variantThresholds(variantCurves(model, v, recordPass(model, set, kernels), set.promptLength), objective);
+    source = `calibrated (${v}) to ${objective.kind} ${objective.target} on ${set.description}`;
+  }
+  const thresholds = taus;
+  return { makePolicy: () => tdaVariantPolicy(model, v, { thresholds }), summary: { method: 'tda', setting, thresholds, thresholds_source: source } };
 }

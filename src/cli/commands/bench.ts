@@ -128,7 +128,7 @@ export function benchCommand(program: Command): void {
         paperModels: o.paperModels,
       });
       if (o.svg) {
-        fs.writeFileSync(o.svg, speedupSvg(report.rows, `tda bench${report.quick ? ' --quick' : ''}: speed-up vs density (${report.machine.cpu}, ${report.date.slice(0, 10)})`));
+        fs.writeFileSync(o.svg, await speedupSvg(report.rows, `tda bench${report.quick ? ' --quick' : ''}: speed-up vs density (${report.machine.cpu}, ${report.date.slice(0, 10)})`));
       }
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 1)}\n` : formatReport(report));
     });

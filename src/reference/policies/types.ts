@@ -18,8 +18,11 @@ export type LayerPlan =
 
 export interface FfnPolicy {
   readonly method: Method;
-  /** Prefill: the dense activations a_t (Eq 17 inner part) of one prompt token at `layer`. */
-  observePrompt(layer: number, a: Float32Array): void;
+  /**
+   * Prefill: the dense activations a_t (Eq 17 inner part) of one prompt token at `layer`,
+   * and the FFN's input x_t (the normalised residual; for statistics of gate·x and up·x).
+   */
+  observePrompt(layer: number, a: Float32Array, x?: Float32Array): void;
   /** End of prefill: fix whatever the method fixes for generation (masks). */
   endPrompt(): void;
   /** Generation: how `layer`'s FFN is computed. */
