@@ -13,6 +13,7 @@ import { type GenerationResult, generate, generatedText } from '../reference/gen
 import { type MethodSetting, type MethodSummary, prepareMethod } from '../reference/methods.js';
 import { densePolicy } from '../reference/policies/dense.js';
 import type { Method } from '../reference/policies/types.js';
+import { parseTdaVariant } from '../reference/policies/tda-variants.js';
 import { Sampler } from '../reference/sampler.js';
 
 export interface MethodRunOptions {
@@ -30,6 +31,8 @@ export interface MethodRunOptions {
   thresholdsFile?: string;
   /** TT/TDA: explicit per-layer thresholds. */
   thresholds?: number[];
+  /** TDA: another reading of the method (src/reference/policies/tda-variants.ts). */
+  tdaVariant?: string;
 }
 
 export interface GenerateTextOptions extends MethodRunOptions {
@@ -53,7 +56,14 @@ export interface TextGeneration {
 }
 
 function settingOf(o: MethodRunOptions): MethodSetting {
-  return { method: o.method ?? 'dense', density: o.density, cett: o.cett, thresholdsFile: o.thresholdsFile, thresholds: o.thresholds };
+  return {
+    method: o.method ?? 'dense',
+    density: o.density,
+    cett: o.cett,
+    thresholdsFile: o.thresholdsFile,
+    thresholds: o.thresholds,
+    tdaVariant: o.tdaVariant === undefined ? undefined : parseTdaVariant(o.tdaVariant),
+  };
 }
 
 /**

@@ -40,6 +40,7 @@ export function compareCommand(program: Command): void {
         density: o.density,
         cett: o.cett,
         thresholdsFile: o.thresholds,
+        tdaVariant: o.tdaVariant,
       });
       if (o.json) {
         printJson({ ...summary, backend: backend.name, rows });

@@ -35,6 +35,7 @@ export function generateCommand(program: Command): void {
         density: o.density,
         cett: o.cett,
         thresholdsFile: o.thresholds,
+        tdaVariant: o.tdaVariant,
         temperature: o.temperature,
         topp: o.topp,
         seed: o.seed,
