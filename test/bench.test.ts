@@ -1,7 +1,6 @@
 // `tda bench` machinery: statistics, ceilings, the GGUF writer, the JSON shape.
 // No timing assertions: the machine is shared and noisy.
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { evaluateTargets } from '../src/bench/targets.js';
 import type { BenchRow, PaperRow } from '../src/bench/types.js';
 import { benchSyntheticModel } from '../src/bench/weights.js';
 import type { SentencePieceTokenizer } from '../src/models/tokenizer.js';
+import { runCli } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -137,13 +137,10 @@ describe('targets and plot', () => {
 });
 
 describe('tda bench --json', () => {
-  it('prints rows with the documented fields on a tiny shape', () => {
-    const out = execFileSync(
-      process.execPath,
-      [path.join(root, 'bin/tda.js'), 'bench', '--quick', '--suite', 'ffn', '--shape', '64x96', '--backend', 'reference', '--densities', '0.5,1', '--json', '--no-progress'],
-      { cwd: root, encoding: 'utf8', timeout: 120_000 },
-    );
-    const r = JSON.parse(out);
+  it('prints rows with the documented fields on a tiny shape', async () => {
+    const res = await runCli(['bench', '--quick', '--suite', 'ffn', '--shape', '64x96', '--backend', 'reference', '--densities', '0.5,1', '--json', '--no-progress']);
+    expect(res.code, res.stderr).toBe(0);
+    const r = JSON.parse(res.stdout);
     expect(r.copy_bandwidth_gbs).toBeGreaterThan(0);
     expect(r.machine.cores).toBeGreaterThan(0);
     expect(Array.isArray(r.targets)).toBe(true);
@@ -182,7 +179,7 @@ describe('GGUF export through llama.cpp', () => {
       return;
     }
     expect(run.tokens).toEqual(golden.greedy_tokens.slice(0, 48));
-  }, 60_000);
+  });
 });
 
 describe('paper suite (prompt + generation end to end)', () => {
@@ -262,17 +259,10 @@ describe('paper suite (prompt + generation end to end)', () => {
     expect(pids.some(alive)).toBe(false);
   });
 
-  it('rejects an unknown paper model with a one-line usage error', () => {
-    let code = 0;
-    let stderr = '';
-    try {
-      execFileSync(process.execPath, [path.join(root, 'bin/tda.js'), 'bench', '--suite', 'paper', '--paper-models', 'gpt5', '--no-progress'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
-    } catch (e) {
-      code = (e as { status: number }).status;
-      stderr = String((e as { stderr: string }).stderr);
-    }
-    expect(code).not.toBe(0); // commander's usage exit code (the CLI maps usage errors to one code for every option)
+  it('rejects an unknown paper model with a one-line usage error', async () => {
+    const { code, stderr } = await runCli(['bench', '--suite', 'paper', '--paper-models', 'gpt5', '--no-progress']);
+    expect(code).toBe(2); // a usage error
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/unknown model "gpt5"/);
-  }, 60_000);
+  });
 });

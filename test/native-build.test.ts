@@ -1,6 +1,6 @@
 // The native backends are optional: building them must never fail an install,
 // and a backend that is present must report what it really runs on.
-import { spawnSync } from 'node:child_process';
+import { runNode } from './helpers.js';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,14 +22,10 @@ function cpuFlags(): Set<string> {
 }
 
 describe('scripts/build-native.mjs', () => {
-  it('exits 0 with a one-line reason when the build fails', () => {
-    const res = spawnSync(process.execPath, [path.join(root, 'scripts/build-native.mjs')], {
-      cwd: root,
-      encoding: 'utf8',
-      // A node-gyp that does not exist and no nvcc: both builds fail, nothing is touched.
-      env: { ...process.env, TDA_NODE_GYP: path.join(root, 'no-such-dir/node-gyp.js'), TDA_NVCC: 'none' },
-    });
-    expect(res.status).toBe(0);
+  it('exits 0 with a one-line reason when the build fails', async () => {
+    // A node-gyp that does not exist and no nvcc: both builds fail, nothing is touched.
+    const res = await runNode([path.join(root, 'scripts/build-native.mjs')], { TDA_NODE_GYP: path.join(root, 'no-such-dir/node-gyp.js'), TDA_NVCC: 'none' });
+    expect(res.code).toBe(0);
     const lines = res.stdout.trim().split('\n');
     const cpu = lines.filter((l) => l.startsWith('native-cpu backend not built: '));
     expect(cpu).toHaveLength(1);

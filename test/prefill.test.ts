@@ -2,7 +2,6 @@
 // in blocks must give exactly what token-by-token prefill gives — every activation the
 // policy is shown, the masks, the logits and the tokens — so TDA and Griffin choose the
 // same neurons whichever way the prompt went through the model.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import { checkPrefillLayer } from '../src/conformance/batched.js';
 import { loadCheckpoint } from '../src/models/llama2c.js';
 import { embeddedModelDir, goldenFile } from '../src/models/discovery.js';
 import type { Model } from '../src/core/model.js';
-import { type GoldenCase, ROOT } from './helpers.js';
+import { type GoldenCase, ROOT, runNode } from './helpers.js';
 import { compareBlockPrefill, recording, tailShapedModel } from './prefill-cases.js';
 
 // The embedded stories260K and llama2.c's golden output that ship in assets/.
@@ -97,14 +96,9 @@ describe.runIf(nativeBuilt)('native-cpu prefillLayer', () => {
     }
   });
 
-  it('equals token-by-token prefill on the portable (scalar) loops too', () => {
+  it('equals token-by-token prefill on the portable (scalar) loops too', async () => {
     const child = path.join(ROOT, 'test/prefill-scalar.child.ts');
-    const res = spawnSync(process.execPath, ['--import', 'tsx', child], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, TDA_NATIVE_ISA: 'scalar' },
-      timeout: 60_000,
-    });
+    const res = await runNode(['--import', 'tsx', child], { TDA_NATIVE_ISA: 'scalar' });
     expect(res.stderr).toBe('');
     const out = JSON.parse(res.stdout) as { mode: string; results: { kind: string; diff: string | null; observed: number }[] };
     expect(out.mode).toBe('scalar');
