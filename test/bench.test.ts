@@ -214,7 +214,7 @@ describe('paper suite (prompt + generation end to end)', () => {
     expect(t2.find((x) => x.target.includes('ordering') && x.target.includes('f32'))!.met).toBe(false);
   });
 
-  it.runIf(fs.existsSync(path.join(root, 'native/build/Release/tda_native_cpu.node')))(
+  it(
     'times each method and weight type on a small model, with every documented field',
     async () => {
       const { createNativeCpuBackend } = await import('../src/backends/native-cpu/index.js');

@@ -18,7 +18,13 @@ import { syntheticModel } from '../src/reference/synthetic.js';
 import { ROOT } from './helpers.js';
 import { firstDiff } from './prefill-cases.js';
 
-const nativeBuilt = existsSync(path.join(ROOT, 'native/build/Release/tda_native_cpu.node'));
+// The native addon is part of the tested build (npm ci compiles it; .ci/run installs g++):
+// these tests fail, never skip, when it is missing.
+const NATIVE_ADDON = path.join(ROOT, 'native/build/Release/tda_native_cpu.node');
+
+it('the native addon is built (npm ci compiles it)', () => {
+  expect(existsSync(NATIVE_ADDON), `${NATIVE_ADDON} is missing: run npm run build:native`).toBe(true);
+});
 
 const ROUND = { f16: roundFp16, bf16: roundBf16 } as const;
 
@@ -52,7 +58,7 @@ function roundedModel(model: Model, round: (x: number) => number): Model {
   };
 }
 
-describe.runIf(nativeBuilt)('native-cpu half-precision weights', () => {
+describe('native-cpu half-precision weights', () => {
   for (const type of ['f16', 'bf16'] as const satisfies readonly WeightType[]) {
     describe(type, () => {
       const half = createNativeCpuBackend(type);
