@@ -47,13 +47,25 @@ export function roundFp16(x: number): number {
   if (!Number.isFinite(x) || x === 0) return x;
   const a = Math.abs(x);
   if (a >= 65520) return Math.sign(x) * Infinity;
-  // Quantum of the half format at |x|: 2^(e-10) for normals, 2^-24 for subnormals.
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  const q = 2 ** (e - 10);
+  // Quantum of the half format at |x|: 2^(e-10) for normals, 2^-24 for subnormals;
+  // e is read from the double's exponent bits (exact, unlike floor(log2)).
+  const e = Math.max(binaryExponent(a), -14);
+  const q = POW2[e - 10 + POW2_BIAS];
   const r = a / q;
   let n = Math.round(r);
-  if (Math.abs(r - Math.trunc(r) - 0.5) === 0 && n % 2 === 1) n -= 1; // ties to even
+  if (r - Math.trunc(r) === 0.5 && n % 2 === 1) n -= 1; // ties to even
   return Math.sign(x) * n * q;
+}
+
+const POW2_BIAS = 64;
+const POW2 = Float64Array.from({ length: 128 }, (_, i) => 2 ** (i - POW2_BIAS));
+const expF64 = new Float64Array(1);
+const expHi = new Uint32Array(expF64.buffer, 4, 1); // the high word on little-endian hosts
+
+/** floor(log2(a)) for a finite positive double (subnormal doubles, far below half's range, give -1023). */
+function binaryExponent(a: number): number {
+  expF64[0] = a;
+  return ((expHi[0] >>> 20) & 0x7ff) - 1023;
 }
 
 /**
