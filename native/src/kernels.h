@@ -1,4 +1,4 @@
-// The CPU kernels of the backend interface (src/backends/types.ts), on raw
+// The CPU kernels of the backend interface (src/core/kernels.ts), on raw
 // pointers. The N-API glue (addon_cpu.cc) validates lengths before calling these.
 #pragma once
 

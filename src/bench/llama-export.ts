@@ -3,7 +3,7 @@
 //
 // Weights: our matrices are row-major out × in, which is llama.cpp's layout (GGUF
 // ne = [in, out]). The one exception is the FFN down projection, which the kit
-// stores transposed (downT: one row per neuron, see src/reference/model.ts), so it
+// stores transposed (downT: one row per neuron, see src/core/model.ts), so it
 // is transposed back to W_down (dim × hiddenDim) here.
 //
 // RoPE: llama2.c rotates consecutive pairs (2j, 2j+1) of each head — Meta's original

@@ -49,7 +49,7 @@ export class WeightPool {
     return g;
   }
 
-  /** A gated (SwiGLU) FFN block, the LLaMA layout of src/reference/model.ts. */
+  /** A gated (SwiGLU) FFN block, the LLaMA layout of src/core/model.ts. */
   ffn(dim: number, hiddenDim: number): FfnWeights {
     return {
       gate: this.matrix(hiddenDim, dim),

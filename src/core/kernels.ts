@@ -4,7 +4,7 @@
 // job of an FFN policy (src/reference/policies/). A kept-neuron list is an
 // Int32Array of neuron ids in ascending order; `null` means "all neurons".
 //
-// All arrays are Float32Array in the layouts documented in src/reference/model.ts.
+// All arrays are Float32Array in the layouts documented in src/core/model.ts.
 // A backend that keeps device copies of weights (GPU, WASM heap) may cache them
 // keyed by the identity of the Float32Array it is given (a WeakMap): the decoder
 // passes the same weight arrays on every call, and the same kept-list object for

@@ -1,6 +1,6 @@
 // Weights as tfjs tensors in the WASM heap, uploaded once and found again by the
 // identity of the Float32Array they came from (the decoder passes the same weight
-// arrays on every call; see src/backends/types.ts).
+// arrays on every call; see src/core/kernels.ts).
 //
 // Two caches:
 //  - dense matrices and bias vectors, one tensor per (array, shape);

@@ -1,6 +1,6 @@
 // Copies the rows of kept neurons into one contiguous matrix.
 //
-// With the row-per-neuron layout (src/reference/model.ts) a kept list selects whole
+// With the row-per-neuron layout (src/core/model.ts) a kept list selects whole
 // rows, so slicing is a run of memcpy-like `set` calls. Doing it in plain JS and
 // uploading the result once is much cheaper than gathering rows inside tfjs (half
 // the rows of an 11008×4096 matrix: tf.gather ~1.2 s, this copy plus upload ~0.15 s).
