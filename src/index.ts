@@ -17,7 +17,7 @@ export { FFN_KINDS, headSize, isGated, kvDim } from './core/model.js';
 export { UserError } from './errors.js';
 
 // Models and tokenizers.
-export { DEFAULT_MODEL, DEFAULT_TOKENIZER, defaultModelDir, embeddedModelDir, goldenFile, loadModelFiles } from './models/discovery.js';
+export { DEFAULT_MODEL, DEFAULT_TOKENIZER, defaultModelDir, embeddedModelDir, goldenFile, loadModel, loadModelFiles } from './models/discovery.js';
 export type { ModelFileOptions } from './models/discovery.js';
 export { loadCheckpoint, parseCheckpoint } from './models/llama2c.js';
 export { BOS, EOS, Tokenizer, loadTokenizer, parseTokenizer } from './models/tokenizer.js';

@@ -125,6 +125,15 @@ async function loadTokenizerFile(file: string, vocabSize: number): Promise<Token
  * --tokenizer: a GGUF file's own vocabulary, a Hugging Face folder's tokenizer.json, or
  * for llama2.c the tok512.bin of the default folder.
  */
+/** A model alone, in any format (for checks that need no tokenizer, e.g. conformance on random prompts). */
+export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress']): Promise<Model> {
+  const { format, path: p } = detectFormat(file);
+  if (format === 'tokenizer-json') throw new UserError(`${file}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
+  if (format === 'gguf') return (await loadGguf(p, { withTokenizer: false, onProgress })).model;
+  if (format === 'hf-folder') return loadHfFolder(p, { onProgress });
+  return loadCheckpoint(p);
+}
+
 export async function loadModelFiles(opts: ModelFileOptions): Promise<{ model: Model; tokenizer: Tokenizer }> {
   const modelPath = resolveFile(opts.model, DEFAULT_MODEL, 'model');
   const { format, path: p } = detectFormat(modelPath);

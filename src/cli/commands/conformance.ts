@@ -8,7 +8,8 @@
 
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadCheckpoint } from '../../models/llama2c.js';
+import { loadModel } from '../../models/discovery.js';
+import type { Model } from '../../core/model.js';
 import '../../backends/all.js';
 import { loadBackend, loadBackendModule, registeredBackendNames } from '../../backends/registry.js';
 import type { Backend } from '../../core/kernels.js';
@@ -57,11 +58,12 @@ export function conformanceCommand(program: Command): void {
     .option('--quick', 'fewer runs, no LLaMA-size FFN cases, 64-step generations')
     .option('--json', 'print the report as JSON')
     .option('--only <check...>', 'run only checks whose name contains this text (e.g. "kernel matvec")')
-    .option('--model <file...>', 'also run the end-to-end checks on these llama2.c checkpoints (seeded random prompts)')
+    .option('--model <file...>', 'also run the end-to-end checks on these models: llama2.c, GGUF or Hugging Face folders (seeded random prompts)')
     .option('--model-dir <dir>', 'folder holding stories260K.bin (default $TDA_MODEL_DIR, else the embedded copy)')
     .action(async (o: ConformanceCliOptions) => {
       const backend = await backendToCheck(o);
-      const models = (o.model ?? []).map((f) => ({ name: path.basename(f), model: loadCheckpoint(f) }));
+      const models: { name: string; model: Model }[] = [];
+      for (const f of o.model ?? []) models.push({ name: path.basename(f), model: await loadModel(f) });
       const command = [
         'tda conformance',
         o.backendModule ? `--backend-module ${o.backendModule}` : `--backend ${o.backend}`,
