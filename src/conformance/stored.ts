@@ -43,6 +43,13 @@ function viaFfnDown(K: Kernels, w: Float32Array): Float32Array {
   return out;
 }
 
+function viaDownBias(K: Kernels, bias: Float32Array, hidden: number): Float32Array {
+  const out = new Float32Array(bias.length);
+  const ffn: FfnWeights = { gate: null, up: new Float32Array(hidden * bias.length), downT: new Float32Array(hidden * bias.length), upBias: null, downBias: bias.slice() };
+  K.ffnDown(out, new Float32Array(hidden), ffn, null);
+  return out;
+}
+
 function viaRmsnorm(K: Kernels, g: Float32Array): Float32Array {
   const out = new Float32Array(g.length);
   K.rmsnorm(out, new Float32Array(g.length).fill(1), g.slice(), 0);
@@ -56,8 +63,12 @@ export function storedModel(model: Model, K: Kernels): Model {
     gate: f.gate ? viaFfnDown(K, f.gate) : null,
     up: viaFfnDown(K, f.up),
     downT: viaFfnDown(K, f.downT),
-    upBias: f.upBias ? viaFfnDown(K, f.upBias) : null,
-    downBias: f.downBias ? viaFfnDown(K, f.downBias) : null,
+    // Biases are vectors, not weight matrices: read the down bias back as the bias
+    // term of a down projection with zero activations; the up bias has no linear
+    // read-back through the kernels (it only enters through the activation
+    // function), so it stays as loaded, as the embedding rows do.
+    upBias: f.upBias,
+    downBias: f.downBias ? viaDownBias(K, f.downBias, f.downT.length / f.downBias.length) : null,
   });
   const layers: LayerWeights[] = w.layers.map((l) => ({
     rmsAtt: viaRmsnorm(K, l.rmsAtt),
