@@ -50,6 +50,20 @@ function viaDownBias(K: Kernels, bias: Float32Array, hidden: number): Float32Arr
   return out;
 }
 
+/**
+ * The stored up bias: ffnActivations of a ReLU FFN with dim 1, x = [1] and up row i
+ * = C_i, a power of two with C_i ≥ |b_i| (exact in every storage format), gives
+ * a_i = relu(C_i + b_i) = C_i + b_i ≥ 0 in float32 — exact for a bias stored in half
+ * precision, within 2^-24·C_i of a float32 one — so b_i = a_i − C_i.
+ */
+function viaUpBias(K: Kernels, bias: Float32Array): Float32Array {
+  const c = Float32Array.from(bias, (b) => 2 ** Math.max(Math.ceil(Math.log2(Math.abs(b) || 1)), -14));
+  const a = new Float32Array(bias.length);
+  const ffn: FfnWeights = { gate: null, up: c, downT: new Float32Array(bias.length), upBias: bias.slice(), downBias: null };
+  K.ffnActivations(a, Float32Array.of(1), ffn, 'relu');
+  return Float32Array.from(a, (ai, i) => ai - c[i]);
+}
+
 function viaRmsnorm(K: Kernels, g: Float32Array): Float32Array {
   const out = new Float32Array(g.length);
   K.rmsnorm(out, new Float32Array(g.length).fill(1), g.slice(), 0);
@@ -63,11 +77,10 @@ export function storedModel(model: Model, K: Kernels): Model {
     gate: f.gate ? viaFfnDown(K, f.gate) : null,
     up: viaFfnDown(K, f.up),
     downT: viaFfnDown(K, f.downT),
-    // Biases are vectors, not weight matrices: read the down bias back as the bias
-    // term of a down projection with zero activations; the up bias has no linear
-    // read-back through the kernels (it only enters through the activation
-    // function), so it stays as loaded, as the embedding rows do.
-    upBias: f.upBias,
+    // Biases are vectors, not weight matrices: a backend may keep them in float32 or
+    // store them like its weights. The down bias is read back as the bias term of a
+    // down projection with zero activations, the up bias through relu(C_i + b_i).
+    upBias: f.upBias ? viaUpBias(K, f.upBias) : null,
     downBias: f.downBias ? viaDownBias(K, f.downBias, f.downT.length / f.downBias.length) : null,
   });
   const layers: LayerWeights[] = w.layers.map((l) => ({
