@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = (name: string) => `test/fixtures/broken-backends/${name}.ts`;
@@ -124,16 +125,8 @@ describe('tda conformance --quick on the fixture backends', () => {
   }
 });
 
-function tda(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `tda …` as an asynchronous child process (test/helpers.ts). */
+const tda = (args: string[]) => runCli(args).then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
 
 describe('tda conformance (CLI)', () => {
   test('exits 1 for a broken --backend-module and prints the failing row as a table, progress on stderr', async () => {

@@ -4,26 +4,15 @@
 // unavailable one (not built, no GPU, no GL) must end with exit 2 and a one-line
 // reason; the reference always runs.
 
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import '../src/backends/all.js';
 import { registeredBackendNames } from '../src/backends/registry.js';
+import { runCli } from './helpers.js';
 
 const SEED = 20240601;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function tda(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `tda …` as an asynchronous child process (test/helpers.ts). */
+const tda = (args: string[]) => runCli(args).then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
 
 describe('conformance of the registered backends (quick, fixed seed)', () => {
   const names = registeredBackendNames();

@@ -5,7 +5,7 @@
 // exits 2; and the C++ consumer in native/vectors (no kit code) builds with g++,
 // runs, and passes `check`.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,22 +13,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../src/conformance/vectors-io.js';
+import { runCli } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tda-vectors-'));
 const vectors = path.join(tmp, 'v');
 
-// Asynchronous child processes: a blocked vitest worker times out on a busy machine.
-function tda(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin', 'tda.js'), ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `tda …` as an asynchronous child process (test/helpers.ts). */
+const tda = (args: string[]) => runCli(args).then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
 const run = promisify(execFile);
 
 describe('safetensors encoding', () => {
