@@ -9,6 +9,7 @@ import { referenceBackend } from '../backends/reference/index.js';
 import cliProgress from 'cli-progress';
 import { loadModelFiles, modelBytes } from '../models/discovery.js';
 import { TDA_VARIANTS } from '../reference/policies/tda-variants.js';
+import type { Method } from '../reference/policies/types.js';
 
 export function number(name: string, min = -Infinity, max = Infinity) {
   return (v: string): number => {
@@ -85,6 +86,11 @@ export async function loadModelForCommand(o: { model?: string; tokenizer?: strin
   } finally {
     bar.stop();
   }
+}
+
+/** The method options of generate/compare, as the library takes them. */
+export function methodSettingOf(o: { method: string; density?: number; cett?: number; thresholds?: string; tdaVariant?: string }) {
+  return { method: o.method as Method, density: o.density, cett: o.cett, thresholdsFile: o.thresholds, tdaVariant: o.tdaVariant };
 }
 
 /** Model, tokenizer and backend from the shared options of generate/compare. */

@@ -8,7 +8,7 @@ import { UserError } from '../../errors.js';
 import { methodLines, percent } from '../format.js';
 import { printJson } from '../io.js';
 import { readPromptsFile } from '../text-prompts.js';
-import { addBackendOptions, addMethodOptions, addModelOptions, integer, setUpMethodRun } from '../options.js';
+import { addBackendOptions, addMethodOptions, addModelOptions, integer, methodSettingOf, setUpMethodRun } from '../options.js';
 
 export const DEFAULT_PROMPTS = ['Once upon a time', 'Tom and his dog went to the beach', 'The little bird was sad because', 'Lily wanted to'];
 
@@ -36,11 +36,7 @@ export function compareCommand(program: Command): void {
         backend,
         prompts,
         steps: o.steps,
-        method: o.method,
-        density: o.density,
-        cett: o.cett,
-        thresholdsFile: o.thresholds,
-        tdaVariant: o.tdaVariant,
+        ...methodSettingOf(o),
       });
       if (o.json) {
         printJson({ ...summary, backend: backend.name, rows });

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { generateText } from '../../api/run-method.js';
 import { formatGeneration } from '../format.js';
 import { printJson } from '../io.js';
-import { addBackendOptions, addMethodOptions, addModelOptions, integer, number, setUpMethodRun } from '../options.js';
+import { addBackendOptions, addMethodOptions, addModelOptions, integer, number, methodSettingOf, setUpMethodRun } from '../options.js';
 
 export function generateCommand(program: Command): void {
   const cmd = program
@@ -31,11 +31,7 @@ export function generateCommand(program: Command): void {
         backend,
         prompt: o.prompt,
         steps: o.steps,
-        method: o.method,
-        density: o.density,
-        cett: o.cett,
-        thresholdsFile: o.thresholds,
-        tdaVariant: o.tdaVariant,
+        ...methodSettingOf(o),
         temperature: o.temperature,
         topp: o.topp,
         seed: o.seed,
