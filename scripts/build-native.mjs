@@ -1,11 +1,14 @@
 // Builds the optional native backends (npm run build:native; also npm's postinstall):
 //   native-cpu  — native/build/Release/tda_native_cpu.node, with node-gyp;
 //   native-cuda — native/build/Release/tda_native_cuda.node, with nvcc, only when
-//                 nvcc is installed.
+//                 nvcc is installed and an NVIDIA GPU is visible (or TDA_BUILD_CUDA=1):
+//                 the nvcc build takes minutes, and without a GPU the addon could only
+//                 report itself unavailable, so an install on a GPU-less machine skips it.
 // It never fails an install: any problem is reported in one line and the script
 // exits 0, since every other backend works without these.
 //
-// Environment: TDA_SKIP_NATIVE=1 skips both; TDA_NODE_GYP / TDA_NVCC override the
+// Environment: TDA_SKIP_NATIVE=1 skips both; TDA_BUILD_CUDA=1 builds native-cuda with
+// no GPU visible (e.g. to check that it compiles); TDA_NODE_GYP / TDA_NVCC override the
 // tool paths ("none" disables that tool).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -56,6 +59,11 @@ function findNvcc() {
   return null;
 }
 
+/** An NVIDIA GPU this machine can use: the driver's device nodes (no process is started). */
+function gpuVisible() {
+  return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+}
+
 function addonApiInclude() {
   try {
     return path.dirname(require.resolve('node-addon-api/package.json'));
@@ -79,6 +87,9 @@ function buildCpu() {
 function buildCuda() {
   const nvcc = findNvcc();
   if (!nvcc) return 'nvcc not found';
+  if (process.env.TDA_BUILD_CUDA !== '1' && !gpuVisible()) {
+    return 'no NVIDIA GPU found (TDA_BUILD_CUDA=1 npm run build:native builds it anyway)';
+  }
   const dir = nodeDir();
   const napi = addonApiInclude();
   if (!dir || !napi) return 'node headers or node-addon-api not found';
