@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { packageRoot } from '../core/package-root.js';
 import { UserError, describeError } from '../errors.js';
-import * as commands from './commands/index.js';
+import { COMMANDS } from './commands/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -19,6 +19,18 @@ export const EXIT_USAGE = 2;
 
 function packageVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The commands to register: only the one named on the command line (its first
+ * word that is not an option), or all of them for the top-level help, an unknown
+ * command or none (commander then lists them or suggests one).
+ */
+function commandsFor(argv: string[]): string[] {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first && first in COMMANDS) return [first];
+  if (!first && argv.length > 0 && argv.every((a) => a === '-V' || a === '--version')) return [];
+  return Object.keys(COMMANDS);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -34,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
         write(`tda: ${s.replace(/^error: /, '')}`);
       },
     });
-  for (const register of Object.values(commands) as ((p: Command) => void)[]) register(program);
+  for (const register of await Promise.all(commandsFor(argv).map((name) => COMMANDS[name]()))) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;

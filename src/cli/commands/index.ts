@@ -1,9 +1,18 @@
-// One export per `tda` command; each registers itself on the commander program.
-export { generateCommand } from './generate.js';
-export { calibrateCommand } from './calibrate.js';
-export { compareCommand } from './compare.js';
-export { specCommand } from './spec.js';
-export { conformanceCommand } from './conformance.js';
-export { benchCommand } from './bench.js';
-export { vectorsCommand } from './vectors.js';
-export { serveCommand } from './serve.js';
+// The `tda` commands, by name; each module registers its command on the commander
+// program. They are imported lazily: a command pulls in what it needs (plotting,
+// property testing, GGUF parsing, bundling …) and `tda generate` should not wait for
+// the libraries of `tda spec`.
+import type { Command } from 'commander';
+
+type Register = (program: Command) => void;
+
+export const COMMANDS: Record<string, () => Promise<Register>> = {
+  generate: () => import('./generate.js').then((m) => m.generateCommand),
+  calibrate: () => import('./calibrate.js').then((m) => m.calibrateCommand),
+  compare: () => import('./compare.js').then((m) => m.compareCommand),
+  spec: () => import('./spec.js').then((m) => m.specCommand),
+  conformance: () => import('./conformance.js').then((m) => m.conformanceCommand),
+  bench: () => import('./bench.js').then((m) => m.benchCommand),
+  vectors: () => import('./vectors.js').then((m) => m.vectorsCommand),
+  serve: () => import('./serve.js').then((m) => m.serveCommand),
+};
