@@ -7,12 +7,14 @@
 import { describe, expect, test } from 'vitest';
 import '../src/backends/all.js';
 import { registeredBackendNames } from '../src/backends/registry.js';
-import { runCli } from './helpers.js';
+import { cliConformance } from './shared-run.js';
 
-const SEED = 20240601;
-
-/** `tda …` as an asynchronous child process (test/helpers.ts). */
-const tda = (args: string[]) => runCli(args).then((r) => ({ status: r.code, stdout: r.stdout, stderr: r.stderr }));
+/** Every object key in a parsed JSON value. */
+function jsonKeys(v: unknown): string[] {
+  if (Array.isArray(v)) return v.flatMap(jsonKeys);
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => [k, ...jsonKeys(x)]);
+  return [];
+}
 
 describe('conformance of the registered backends (quick, fixed seed)', () => {
   const names = registeredBackendNames();
@@ -23,8 +25,9 @@ describe('conformance of the registered backends (quick, fixed seed)', () => {
 
   for (const name of names) {
     test(`backend ${name}`, async () => {
-      const r = await tda(['conformance', '--backend', name, '--quick', '--seed', String(SEED), '--json']);
-      if (r.status === 2) {
+      // `tda conformance --backend NAME --quick --seed … --json`, shared with the page test.
+      const r = await cliConformance(name);
+      if (r.code === 2) {
         // Not available here: a clean one-line reason — never for the reference.
         expect(name).not.toBe('reference');
         const lines = r.stderr.trim().split('\n');
@@ -36,9 +39,13 @@ describe('conformance of the registered backends (quick, fixed seed)', () => {
       const report = JSON.parse(r.stdout) as { conformant: boolean; rows: { check: string; verdict: string; notes?: string }[] };
       const failing = report.rows.filter((x) => x.verdict === 'fail');
       expect(failing, JSON.stringify(failing, null, 1).slice(0, 3000)).toEqual([]);
-      expect(r.status).toBe(0);
+      expect(r.code).toBe(0);
       // 7 kernels + call sequences, 9 mask rows, 4 e2e rows on stories260K and 5 on the synthetic models.
       expect(report.rows.length).toBeGreaterThanOrEqual(8 + 9 + 4 + 5);
+      // The documented schema (docs/conformance.md): snake_case keys throughout.
+      expect(jsonKeys(report).filter((k) => !/^[a-z0-9_]+$/.test(k))).toEqual([]);
+      expect(report.rows[0]).toHaveProperty('max_err_over_bound');
+      expect(report).toHaveProperty('elapsed_ms');
     }, 600_000);
   }
 });

@@ -1,8 +1,9 @@
 // The conformance page (`tda serve`) in a real headless Chromium — Debian's
 // `chromium` package, driven by playwright-core with no browser download: for each
-// backend the page runs `?backend=NAME&quick=1&autorun=1` unattended and its verdict
-// in #verdict must equal the CLI's (`tda conformance --backend NAME --quick`, exit 0
-// = CONFORMANT, 1 = NOT CONFORMANT). The CLI run for webgpu must pass. The JSON
+// backend the page runs `?backend=NAME&quick=1&seed=S&autorun=1` unattended and its
+// verdict in #verdict must equal the CLI's (`tda conformance --backend NAME --quick
+// --seed S`, exit 0 = CONFORMANT, 1 = NOT CONFORMANT; the run test/conformance.test.ts
+// judges, computed once per test run). The CLI run for webgpu must pass. The JSON
 // report offered for download is the report the page judged by.
 //
 // Without /usr/bin/chromium these tests fail (apt-get install chromium), never skip.
@@ -14,6 +15,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPageServer, type PageServer } from '../src/web/server.js';
 import { ROOT } from './helpers.js';
+import { CONFORMANCE_SEED, cliConformance } from './shared-run.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
@@ -35,24 +37,16 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** The CLI's verdict in the page's words, and its last line on stderr (which checks failed). */
-function cliVerdict(backend: string): Promise<{ verdict: string; detail: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), 'conformance', '--backend', backend, '--quick'], { cwd: ROOT });
-    let stderr = '';
-    p.stdout.resume();
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const detail = stderr.trim().split('\n').pop() ?? '';
-      resolve({ verdict: code === 0 ? 'CONFORMANT' : code === 1 ? 'NOT CONFORMANT' : `exit ${code}`, detail });
-    });
-  });
+/** The CLI's verdict in the page's words (its run is shared with conformance.test.ts), and its last line on stderr. */
+async function cliVerdict(backend: string): Promise<{ verdict: string; detail: string }> {
+  const r = await cliConformance(backend);
+  const detail = r.stderr.trim().split('\n').pop() ?? '';
+  return { verdict: r.code === 0 ? 'CONFORMANT' : r.code === 1 ? 'NOT CONFORMANT' : `exit ${r.code}`, detail };
 }
 
 /** Opens the unattended URL and waits for #verdict. */
 async function pageVerdict(page: Page, backend: string): Promise<{ verdict: string; progress: string }> {
-  await page.goto(`${server.url}?backend=${backend}&quick=1&autorun=1`);
+  await page.goto(`${server.url}?backend=${backend}&quick=1&seed=${CONFORMANCE_SEED}&autorun=1`);
   await page.waitForFunction(() => document.getElementById('verdict')!.textContent !== '', null, {
     timeout: RUN_TIMEOUT_MS,
     polling: 1000,

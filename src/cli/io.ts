@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
+import { snakeCase, snakeKeys } from '../core/json.js';
 
 /** Fails now, in one line, if `file` could not be written later (missing folder, no permission, a folder). */
 export function checkWritable(file: string, what = 'output file'): void {
@@ -37,20 +38,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
 }
 
-/** camelCase → snake_case, for field names only. */
-export function snakeCase(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
-}
-
-/** A copy of `value` whose object keys are snake_case (typed arrays become plain arrays). */
-export function snakeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(snakeKeys);
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [snakeCase(k), snakeKeys(v)]));
-  }
-  return value;
-}
+export { snakeCase, snakeKeys };
 
 /** One JSON object on stdout, snake_case keys. */
 export function printJson(value: unknown): void {

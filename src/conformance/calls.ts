@@ -197,7 +197,7 @@ export function checkCallSequences(K: Kernels, ctx: CheckContext): ReportRow {
     check: 'kernel call sequences',
     cases,
     maxAbsErr: r.maxAbs,
-    maxRelErr: r.maxRatio,
+    maxErrOverBound: r.maxRatio,
     tolerance: 'each call within its kernel bound; inputs unchanged',
     verdict: r.fail ? 'fail' : 'pass',
     notes: r.fail,

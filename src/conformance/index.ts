@@ -77,7 +77,7 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
       steps,
       methods: E2E_METHODS,
     },
-    ...syntheticE2eModels(seed, quick),
+    ...syntheticE2eModels(seed, quick, only),
     ...(opts.models ?? []).map((m) => ({ name: m.name, model: m.model, prompts: randomPrompts(m.model, seed), steps: Math.min(quick ? 32 : 128, m.model.config.seqLen), methods: E2E_METHODS })),
   ];
   runEndToEnd(K, ctx, { models: e2eModels, precision: info.precision }, only, (row) => add([row]));

@@ -56,6 +56,44 @@ export function firstBitDifference(a: Float32Array | Int32Array, b: Float32Array
   return -1;
 }
 
+/** Arrays of at least this many elements are remembered by block hashes, not copied. */
+const HASHED_FROM = 1 << 20;
+const BLOCK = 4096;
+
+/** FNV-1a over the 32-bit words of each BLOCK-element block. */
+function blockHashes(x: Int32Array): Uint32Array {
+  const h = new Uint32Array(Math.ceil(x.length / BLOCK));
+  for (let b = 0; b < h.length; b++) {
+    let s = 0x811c9dc5;
+    const end = Math.min(x.length, (b + 1) * BLOCK);
+    for (let i = b * BLOCK; i < end; i++) s = Math.imul(s ^ x[i], 0x01000193);
+    h[b] = s;
+  }
+  return h;
+}
+
+/**
+ * What an input held before a call, and a test of whether it still holds it: the
+ * changed element (a copy, for small arrays) or the changed block (hashes, for the
+ * LLaMA-size weights, where a 180 MB copy per call costs more than the kernel; a
+ * change that keeps a block's 32-bit hash is missed with probability ~2^-32).
+ */
+function snapshotOf(a: Float32Array | Int32Array): () => string | undefined {
+  if (a.length < HASHED_FROM) {
+    const copy = a.slice();
+    return () => {
+      const i = firstBitDifference(a, copy);
+      return i >= 0 ? `[${i}] (${copy[i]} → ${a[i]})` : undefined;
+    };
+  }
+  const before = blockHashes(bits(a));
+  return () => {
+    const after = blockHashes(bits(a));
+    const b = after.findIndex((h, k) => h !== before[k]);
+    return b >= 0 ? ` in elements ${b * BLOCK}…${Math.min(a.length, (b + 1) * BLOCK) - 1}` : undefined;
+  };
+}
+
 /**
  * Runs a case on K twice and judges it: the first output against the bounds; the
  * inputs (weights, activations, KV cache, kept list) must be unchanged after each
@@ -64,11 +102,11 @@ export function firstBitDifference(a: Float32Array | Int32Array, b: Float32Array
  * the output's old contents, on earlier calls, on thread timing).
  */
 export function checkCase(K: Kernels, c: KernelCase, what: string): CaseResult {
-  const snapshot = Object.entries(c.arrays).map(([name, a]) => [name, a, a.slice()] as const);
+  const snapshot = Object.entries(c.arrays).map(([name, a]) => [name, snapshotOf(a)] as const);
   const unchanged = (): string | undefined => {
-    for (const [name, a, copy] of snapshot) {
-      const i = firstBitDifference(a, copy);
-      if (i >= 0) return `the kernel modified its input ${name}[${i}] (${copy[i]} → ${a[i]})`;
+    for (const [name, changed] of snapshot) {
+      const where = changed();
+      if (where) return `the kernel modified its input ${name}${where}`;
     }
     return undefined;
   };

@@ -66,7 +66,7 @@ export function runProperty<T>(
     check,
     cases: details.numRuns,
     maxAbsErr: maxAbs,
-    maxRelErr: maxRatio,
+    maxErrOverBound: maxRatio,
     tolerance,
     verdict: details.failed ? 'fail' : 'pass',
   };

@@ -381,7 +381,7 @@ export function runMaskChecks(K: Kernels, ctx: CheckContext, stories?: { model: 
         check,
         cases: t.cases,
         maxAbsErr: t.maxStatErr,
-        maxRelErr: t.maxStatRatio,
+        maxErrOverBound: t.maxStatRatio,
         tolerance: 'tie rule: |stat−τ| ≤ its bound',
         verdict: t.mismatches === 0 ? 'pass' : 'fail',
         notes:
@@ -400,7 +400,7 @@ export function errorRow(ctx: CheckContext, check: string, e: unknown): ReportRo
     check,
     cases: 0,
     maxAbsErr: NaN,
-    maxRelErr: NaN,
+    maxErrOverBound: NaN,
     tolerance: '-',
     verdict: 'fail',
     notes: `the backend threw: ${((e as Error)?.message ?? String(e)).split('\n')[0]}`,

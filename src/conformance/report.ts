@@ -3,6 +3,7 @@
 // or as its JSON twin (same fields).
 
 import type { BackendInfo } from '../core/kernels.js';
+import { snakeKeys } from '../core/json.js';
 
 export type Verdict = 'pass' | 'fail';
 
@@ -27,7 +28,7 @@ export interface ReportRow {
   cases: number;
   maxAbsErr: number;
   /** Largest error / bound (≤ 1 passes); for mask and token checks, mismatches beyond the tie rule. */
-  maxRelErr: number;
+  maxErrOverBound: number;
   /** The bound, in words (docs/tolerances.md). */
   tolerance: string;
   verdict: Verdict;
@@ -72,7 +73,7 @@ export function formatReport(r: ConformanceReport): string {
     x.check,
     String(x.cases),
     fmt(x.maxAbsErr),
-    fmt(x.maxRelErr),
+    fmt(x.maxErrOverBound),
     x.tolerance,
     x.verdict === 'pass' ? 'PASS' : 'FAIL',
   ]);
@@ -95,5 +96,6 @@ export function formatReport(r: ConformanceReport): string {
 
 /** JSON twin of the table; non-finite numbers become strings so the output stays valid JSON. */
 export function reportJson(r: ConformanceReport): string {
-  return JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+  // snake_case keys, like every JSON the kit prints; ±∞ and NaN as strings (JSON has no such numbers).
+  return JSON.stringify(snakeKeys(r), (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }

@@ -428,7 +428,7 @@ export function checkVectors(manifest: Manifest, input: Pick<VectorFiles, 'read'
     check,
     cases: g.cases,
     maxAbsErr: g.r.maxAbs,
-    maxRelErr: g.r.maxRatio,
+    maxErrOverBound: g.r.maxRatio,
     tolerance: g.tolerance,
     verdict: g.r.fail ? 'fail' : 'pass',
     notes: g.r.fail,

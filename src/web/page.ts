@@ -30,7 +30,7 @@ function addRows(rows: ReportRow[]): void {
       [r.check, ''],
       [String(r.cases), 'num'],
       [fmt(r.maxAbsErr), 'num'],
-      [fmt(r.maxRelErr), 'num'],
+      [fmt(r.maxErrOverBound), 'num'],
       [r.tolerance, ''],
       [r.verdict.toUpperCase(), r.verdict],
     ];
