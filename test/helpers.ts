@@ -67,7 +67,12 @@ export function runProcess(
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    // A last resort against a hang (vitest's own per-test limit normally comes first); said in stderr.
+    const limit = opts.timeoutMs ?? 15 * 60_000;
+    const timer = setTimeout(() => {
+      stderr += `\n[killed by the test after ${limit / 1000} s]`;
+      child.kill('SIGKILL');
+    }, limit);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
