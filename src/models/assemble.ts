@@ -17,6 +17,11 @@ export type LoadProgress = (done: number, total: number) => void;
 export interface TensorSource {
   /** The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise. */
   get(name: string, shape: number[], optional?: boolean): Float32Array | null;
+  /**
+   * The rows × cols tensor `name` (shape [rows, cols]) as its cols × rows transpose, read
+   * straight into place (W_down becomes downT without a float32 copy of W_down).
+   */
+  getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array;
   /** Names of all tensors in the source (to report unused or missing ones). */
   has(name: string): boolean;
 }
@@ -73,14 +78,6 @@ export function transpose(m: Float32Array, rows: number, cols: number): Float32A
   return t;
 }
 
-/** Checks every value is finite; a NaN weight would otherwise surface as NaN logits much later. */
-export function checkFinite(t: Float32Array, what: string): Float32Array {
-  for (let i = 0; i < t.length; i++) {
-    if (!Number.isFinite(t[i])) throw new UserError(`${what} has a non-finite value (${t[i]}) at index ${i}`);
-  }
-  return t;
-}
-
 export function assembleModel(
   config: ModelConfig,
   names: TensorNames,
@@ -101,7 +98,6 @@ export function assembleModel(
   for (let l = 0; l < c.nLayers; l++) {
     const n = (t: string) => at(t, l);
     const opt = (t: string | undefined, shape: number[]) => (t ? maybe(n(t), shape) : null);
-    const down = need(n(names.down), [c.dim, c.hiddenDim]);
     layers.push({
       rmsAtt: norm(need(n(names.attNorm), [c.dim])),
       attNormBias: opt(names.attNormBias, [c.dim]),
@@ -118,7 +114,7 @@ export function assembleModel(
       ffn: {
         gate: isGated(c.ffnKind) ? need(n(names.gate!), [c.hiddenDim, c.dim]) : null,
         up: need(n(names.up), [c.hiddenDim, c.dim]),
-        downT: transpose(down, c.dim, c.hiddenDim),
+        downT: src.getTransposed(n(names.down), [c.dim, c.hiddenDim]),
         upBias: opt(names.upBias, [c.hiddenDim]),
         downBias: opt(names.downBias, [c.dim]),
       },

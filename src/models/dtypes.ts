@@ -86,12 +86,17 @@ export function byteSize(type: DType, n: number): number {
   }
 }
 
-let f16Table: Float32Array | null = null;
-/** All 65536 float16 values as float32: decoding a multi-GB F16 file is then one lookup per value. */
-function f16Values(): Float32Array {
+let f16Table: Uint32Array | null = null;
+/**
+ * The float32 bits of all 65536 float16 values: decoding a multi-GB F16 file is then one
+ * integer lookup per value (no float arithmetic, so every bit pattern comes out as
+ * f16ToF32 gives it, NaN payloads included).
+ */
+function f16Bits(): Uint32Array {
   if (!f16Table) {
-    f16Table = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) f16Table[h] = f16ToF32(h);
+    const values = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) values[h] = f16ToF32(h);
+    f16Table = new Uint32Array(values.buffer);
   }
   return f16Table;
 }
@@ -102,47 +107,82 @@ function words(bytes: Uint8Array, n: number): Uint16Array {
   return new Uint16Array(Uint8Array.from(bytes.subarray(0, 2 * n)).buffer);
 }
 
-/** Decodes `n` elements of `type` from `bytes` (little-endian) into float32. */
-export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(n);
+/** float32 bits with an all-ones exponent: ±Inf or NaN. */
+const F32_EXP = 0x7f800000;
+
+/**
+ * Decodes `n` elements of `type` from `bytes` (little-endian) into out[at … at + n) and
+ * returns the index (within those n) of the first non-finite value, or −1. The finite
+ * check rides along in the same pass: for F16/BF16 it reads the 16-bit exponent field,
+ * and only a chunk that holds a non-finite value is scanned again to say where.
+ */
+export function decodeInto(type: DType, bytes: Uint8Array, out: Float32Array, at: number, n: number): number {
+  const bits = new Uint32Array(out.buffer, out.byteOffset + 4 * at, n);
   switch (type) {
-    case 'F32':
-      new Uint8Array(out.buffer).set(bytes.subarray(0, 4 * n));
-      break;
+    case 'F32': {
+      new Uint8Array(bits.buffer, bits.byteOffset, 4 * n).set(bytes.subarray(0, 4 * n));
+      for (let i = 0; i < n; i++) if ((bits[i] & F32_EXP) === F32_EXP) return i;
+      return -1;
+    }
     case 'F16': {
-      const table = f16Values();
+      // exponent + 1 carries into bit 15 only when the exponent field is all ones (Inf/NaN):
+      // OR-ing that carry over the chunk is a branch-free finite check; the scan below finds where.
+      const table = f16Bits();
       const w = words(bytes, n);
-      for (let i = 0; i < n; i++) out[i] = table[w[i]];
+      let carry = 0;
+      for (let i = 0; i < n; i++) {
+        const h = w[i];
+        bits[i] = table[h];
+        carry |= (h & 0x7c00) + 0x0400;
+      }
+      if (!(carry & 0x8000)) return -1;
       break;
     }
     case 'BF16': {
-      // bfloat16 is the high half of the float32 bits.
+      // bfloat16 is the high half of the float32 bits; the finite check as for F16 (8-bit exponent).
       const w = words(bytes, n);
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = w[i] << 16;
+      let carry = 0;
+      for (let i = 0; i < n; i++) {
+        const h = w[i];
+        bits[i] = h << 16;
+        carry |= (h & 0x7f80) + 0x0080;
+      }
+      if (!(carry & 0x8000)) return -1;
       break;
     }
-    case 'Q8_0':
+    case 'Q8_0': {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let b = 0; b < n / Q8_0_BLOCK; b++) {
         const base = b * Q8_0_BLOCK_BYTES;
         const d = Math.fround(f16ToF32(view.getUint16(base, true)));
-        for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = d * view.getInt8(base + 2 + j);
+        for (let j = 0; j < Q8_0_BLOCK; j++) out[at + b * Q8_0_BLOCK + j] = d * view.getInt8(base + 2 + j);
       }
       break;
-    case 'Q4_0':
+    }
+    case 'Q4_0': {
       // ggml dequantize_row_q4_0: byte j holds value j (low nibble) and value j + 16 (high), each (q − 8)·d.
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let b = 0; b < n / Q8_0_BLOCK; b++) {
         const base = b * Q4_0_BLOCK_BYTES;
         const d = Math.fround(f16ToF32(view.getUint16(base, true)));
+        const o = at + b * Q8_0_BLOCK;
         for (let j = 0; j < Q8_0_BLOCK / 2; j++) {
           const q = bytes[base + 2 + j];
-          out[b * Q8_0_BLOCK + j] = ((q & 0x0f) - 8) * d;
-          out[b * Q8_0_BLOCK + j + 16] = ((q >> 4) - 8) * d;
+          out[o + j] = ((q & 0x0f) - 8) * d;
+          out[o + j + 16] = ((q >> 4) - 8) * d;
         }
       }
       break;
+    }
   }
+  for (let i = 0; i < n; i++) if ((bits[i] & F32_EXP) === F32_EXP) return i;
+  return -1;
+}
+
+/** Decodes `n` elements of `type` from `bytes` (little-endian) into a new float32 array. */
+export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  decodeInto(type, bytes, out, 0, n);
   return out;
 }
 

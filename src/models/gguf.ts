@@ -18,9 +18,10 @@ import fs from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { UserError, describeError } from '../errors.js';
 import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
-import { MAX_CONTEXT, assembleModel, checkFinite, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
-import { type DType, QUANT_BLOCK, byteSize, decodeTensor, isBlockQuantised } from './dtypes.js';
+import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
+import { type DType, QUANT_BLOCK, byteSize, isBlockQuantised } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
+import { type TensorExtent, readTensor, readTensorTransposed } from './tensor-read.js';
 import { byteLevelBpeTokenizer } from './hf-tokenizer.js';
 import { SentencePieceTokenizer, type Tokenizer } from './tokenizer.js';
 
@@ -106,6 +107,18 @@ class GgufTensors implements TensorSource {
   }
 
   get(name: string, shape: number[], optional = false): Float32Array | null {
+    const found = this.locate(name, shape, optional);
+    if (!found) return null;
+    return this.counted(found.bytes, readTensor(found.ext, found.n));
+  }
+
+  getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array {
+    const found = this.locate(name, shape, false)!;
+    return this.counted(found.bytes, readTensorTransposed(found.ext, shape[0], shape[1]));
+  }
+
+  /** Where tensor `name` lies, after checking its type, shape and extent against the file. */
+  private locate(name: string, shape: number[], optional: boolean): { ext: TensorExtent; n: number; bytes: number } | null {
     const t = this.byName.get(name);
     const where = `${this.file}: tensor ${name}`;
     if (!t) {
@@ -125,9 +138,10 @@ class GgufTensors implements TensorSource {
     if (!(Number.isSafeInteger(start) && start + bytes <= this.h.fileSize)) {
       throw new UserError(`${where}: data at offset ${t.offset} (+${bytes} bytes) lies outside the file (${this.h.fileSize} bytes; truncated?)`);
     }
-    const buf = Buffer.allocUnsafe(bytes);
-    fs.readSync(this.fd, buf, 0, bytes, start);
-    const values = checkFinite(decodeTensor(type, buf, n), where);
+    return { ext: { fd: this.fd, start, type, what: where }, n, bytes };
+  }
+
+  private counted(bytes: number, values: Float32Array): Float32Array {
     this.bytesRead += bytes;
     this.onProgress?.(this.bytesRead, this.h.fileSize - this.h.dataOffset);
     return values;

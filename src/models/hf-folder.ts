@@ -54,12 +54,19 @@ class SafetensorsSet implements TensorSource {
     return this.where.has(name);
   }
   get(name: string, shape: number[], optional = false): Float32Array | null {
+    const f = this.find(name, optional);
+    return f && this.counted(f, name, f.read(name, shape));
+  }
+  getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array {
+    const f = this.find(name, false)!;
+    return this.counted(f, name, f.readTransposed(name, shape));
+  }
+  private find(name: string, optional: boolean): SafetensorsFile | null {
     const f = this.where.get(name);
-    if (!f) {
-      if (optional) return null;
-      throw new UserError(`${this.files.map((x) => x.file).join(', ')}: missing tensor ${name}`);
-    }
-    const values = f.read(name, shape);
+    if (!f && !optional) throw new UserError(`${this.files.map((x) => x.file).join(', ')}: missing tensor ${name}`);
+    return f ?? null;
+  }
+  private counted(f: SafetensorsFile, name: string, values: Float32Array): Float32Array {
     this.bytesRead += f.entries.get(name)!.end - f.entries.get(name)!.begin;
     this.onProgress?.(this.bytesRead, this.totalBytes);
     return values;
