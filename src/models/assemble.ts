@@ -98,6 +98,7 @@ export function assembleModel(
   for (let l = 0; l < c.nLayers; l++) {
     const n = (t: string) => at(t, l);
     const opt = (t: string | undefined, shape: number[]) => (t ? maybe(n(t), shape) : null);
+    const downT = src.getTransposed(n(names.down), [c.dim, c.hiddenDim]); // read first: its shape names hiddenDim's disagreement
     layers.push({
       rmsAtt: norm(need(n(names.attNorm), [c.dim])),
       attNormBias: opt(names.attNormBias, [c.dim]),
@@ -114,7 +115,7 @@ export function assembleModel(
       ffn: {
         gate: isGated(c.ffnKind) ? need(n(names.gate!), [c.hiddenDim, c.dim]) : null,
         up: need(n(names.up), [c.hiddenDim, c.dim]),
-        downT: src.getTransposed(n(names.down), [c.dim, c.hiddenDim]),
+        downT,
         upBias: opt(names.upBias, [c.hiddenDim]),
         downBias: opt(names.downBias, [c.dim]),
       },
