@@ -11,8 +11,8 @@
 //     with the weights as stored (GGUF holds 1 + w already), NeoX RoPE on lane pairs
 //     (j, j + h/2), scores scaled by 1/√head_dim, GQA, GeGLU gelu_tanh(gate)·up, final
 //     norm, classifier tied to the embedding.
-// What is compared: at every position of the kit's greedy run, the logits (max abs
-// difference) and the greedy token.
+// What is compared: at every position of the kit's greedy run, the logits (the largest
+// difference, relative to the logits' scale) and the greedy token.
 //
 // Tolerance: 64 · 2^-24 ≈ 3.8e-6 of the logits' scale max(1, ‖logits‖∞). The two compute
 // the same function of the same weight values; the only difference is that the kit rounds

@@ -1,11 +1,11 @@
-// A synthetic GGUF `llama` model of any shape, in F16, written cheaply: for the scale
+// A synthetic GGUF `llama` model of any shape, in F16 (or BF16), written cheaply: for the scale
 // benchmark (TinyLlama-1.1B's shape: a 2.2 GB file) no real weights are needed, only
 // realistic sizes. Each matrix is streamed to disk one tensor at a time, straight as
-// float16 words tiled from a seeded table of normal values (period prime so rows do not
+// 16-bit words tiled from a seeded table of normal values (period prime so rows do not
 // repeat in step), never as a whole model in memory, never through float32.
 
 import { Rng } from '../reference/random.js';
-import { f32ToF16 } from './dtypes.js';
+import { f32ToBf16, f32ToF16 } from './dtypes.js';
 import { syntheticVocab } from './gguf-export.js';
 import { type GgufTensor, f32, i32s, str, strings, f32s, u32, writeGguf } from './gguf-writer.js';
 
@@ -24,7 +24,9 @@ export const TINYLLAMA_SHAPE: SyntheticGgufShape = { dim: 2048, hiddenDim: 5632,
 
 const PERIOD = 65521; // prime
 
-export function writeSyntheticGguf(file: string, s: SyntheticGgufShape, seed = 1): { bytes: number } {
+/** Writes the synthetic model with every matrix in `type` (F16 by default, or BF16). */
+export function writeSyntheticGguf(file: string, s: SyntheticGgufShape, seed = 1, type: 'F16' | 'BF16' = 'F16'): { bytes: number } {
+  const encode = type === 'F16' ? f32ToF16 : f32ToBf16;
   const rng = new Rng(seed);
   // One table of N(0,1) values per fan-in, scaled by 1/√cols like a trained layer's weights.
   const tables = new Map<number, Uint16Array>();
@@ -32,7 +34,7 @@ export function writeSyntheticGguf(file: string, s: SyntheticGgufShape, seed = 1
     let t = tables.get(cols);
     if (!t) {
       t = new Uint16Array(PERIOD);
-      for (let i = 0; i < PERIOD; i++) t[i] = f32ToF16(rng.nextNormal() / Math.sqrt(cols));
+      for (let i = 0; i < PERIOD; i++) t[i] = encode(rng.nextNormal() / Math.sqrt(cols));
       tables.set(cols, t);
     }
     return t;
@@ -43,7 +45,7 @@ export function writeSyntheticGguf(file: string, s: SyntheticGgufShape, seed = 1
     return {
       name,
       ne: [cols, rows],
-      type: 'F16',
+      type,
       data: () => new Float32Array(0),
       raw: () => {
         const t = table(cols);
@@ -79,7 +81,7 @@ export function writeSyntheticGguf(file: string, s: SyntheticGgufShape, seed = 1
       ['general.architecture', str('llama')],
       ['general.name', str('synthetic')],
       ['general.alignment', u32(32)],
-      ['general.file_type', u32(1)], // mostly F16
+      ['general.file_type', u32(type === 'F16' ? 1 : 32)], // llama_ftype: mostly F16 / mostly BF16
       ['llama.context_length', u32(s.seqLen)],
       ['llama.embedding_length', u32(s.dim)],
       ['llama.block_count', u32(s.nLayers)],
