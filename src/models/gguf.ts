@@ -98,7 +98,13 @@ const TYPE_NAMES = new Map<number, DType>(Object.entries(GGML_TYPES).map(([k, v]
 class GgufTensors implements TensorSource {
   private readonly byName: Map<string, GgufTensorInfo>;
   private bytesRead = 0;
-  constructor(private readonly file: string, private readonly fd: number, private readonly h: GgufHeader, private readonly onProgress?: LoadProgress) {
+  constructor(
+    private readonly file: string,
+    private readonly fd: number,
+    private readonly h: GgufHeader,
+    private readonly onProgress?: LoadProgress,
+    private readonly keepHalf = false,
+  ) {
     this.byName = new Map(h.tensors.map((t) => [t.name, t]));
   }
 
@@ -138,7 +144,7 @@ class GgufTensors implements TensorSource {
     if (!(Number.isSafeInteger(start) && start + bytes <= this.h.fileSize)) {
       throw new UserError(`${where}: data at offset ${t.offset} (+${bytes} bytes) lies outside the file (${this.h.fileSize} bytes; truncated?)`);
     }
-    return { ext: { fd: this.fd, start, type, what: where }, n, bytes };
+    return { ext: { fd: this.fd, start, type, what: where, keepHalf: this.keepHalf }, n, bytes };
   }
 
   private counted(bytes: number, values: Float32Array): Float32Array {
@@ -303,8 +309,15 @@ export function fileSha256(fd: number, size: number): string {
   return hash.digest('hex');
 }
 
+export interface GgufLoadOptions {
+  withTokenizer?: boolean;
+  onProgress?: LoadProgress;
+  /** Also keep each F16/BF16 tensor's raw words beside its float32 values (storedHalf in src/core/model.ts). */
+  keepHalf?: boolean;
+}
+
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */
-export async function loadGguf(file: string, opts: { withTokenizer?: boolean; onProgress?: LoadProgress } = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+export async function loadGguf(file: string, opts: GgufLoadOptions = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   try {
     return await loadGgufUnchecked(file, opts);
   } catch (e) {
@@ -318,7 +331,7 @@ export function oneLine(e: unknown): unknown {
   return new UserError(e.message.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`), e.exitCode);
 }
 
-async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean; onProgress?: LoadProgress }): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+async function loadGgufUnchecked(file: string, opts: GgufLoadOptions): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   const h = await readGgufHeader(file);
   const { config, arch } = ggufConfig(h, file);
   const tokenizer = opts.withTokenizer === false ? null : ggufTokenizer(h, file);
@@ -327,7 +340,7 @@ async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean; 
   }
   const fd = fs.openSync(file, 'r');
   try {
-    const src = new GgufTensors(file, fd, h, opts.onProgress);
+    const src = new GgufTensors(file, fd, h, opts.onProgress, opts.keepHalf);
     const names: TensorNames = arch.biases ? NAMES : { ...NAMES, bq: undefined, bk: undefined, bv: undefined };
     const model = assembleModel(config, names, src, { fingerprint: fileSha256(fd, h.fileSize), source: file });
     return { model, tokenizer };

@@ -10,6 +10,7 @@
 //   transposed from the cache, instead of transposing the whole matrix afterwards.
 
 import fs from 'node:fs';
+import { rememberStoredHalf } from '../core/model.js';
 import { UserError } from '../errors.js';
 import { type DType, byteSize, decodeInto, isBlockQuantised, QUANT_BLOCK } from './dtypes.js';
 
@@ -21,6 +22,8 @@ export interface TensorExtent {
   type: DType;
   /** For errors: "FILE: tensor NAME". */
   what: string;
+  /** Also keep an F16/BF16 tensor's raw words (see StoredHalf in src/core/model.ts). */
+  keepHalf?: boolean;
 }
 
 /** Elements decoded per read: 1 Mi values = 2 MiB of F16, small enough to stay in cache. */
@@ -60,11 +63,29 @@ function chunkValues(type: DType): number {
   return isBlockQuantised(type) ? CHUNK_VALUES - (CHUNK_VALUES % QUANT_BLOCK) : CHUNK_VALUES;
 }
 
+/** The raw words are kept only for half-precision tensors, and only when asked. */
+function halfType(ext: TensorExtent): 'f16' | 'bf16' | null {
+  if (!ext.keepHalf) return null;
+  return ext.type === 'F16' ? 'f16' : ext.type === 'BF16' ? 'bf16' : null;
+}
+
+/** The 16-bit words the last decodeRange read (still in the scratch buffer). */
+function scratchWords(n: number): Uint16Array {
+  return new Uint16Array(scratch.buffer, 0, n);
+}
+
 /** The tensor's `n` values as float32 (finite, or a UserError naming the tensor and index). */
 export function readTensor(ext: TensorExtent, n: number): Float32Array {
   const out = new Float32Array(n);
+  const half = halfType(ext);
+  const bits = half ? new Uint16Array(n) : null;
   const step = chunkValues(ext.type);
-  for (let from = 0; from < n; from += step) decodeRange(ext, from, Math.min(step, n - from), out, from);
+  for (let from = 0; from < n; from += step) {
+    const m = Math.min(step, n - from);
+    decodeRange(ext, from, m, out, from);
+    bits?.set(scratchWords(m), from);
+  }
+  if (half) rememberStoredHalf(out, { type: half, bits: bits! });
   return out;
 }
 
@@ -75,6 +96,8 @@ export function readTensor(ext: TensorExtent, n: number): Float32Array {
  */
 export function readTensorTransposed(ext: TensorExtent, rows: number, cols: number): Float32Array {
   const out = new Uint32Array(rows * cols);
+  const half = halfType(ext);
+  const bitsT = half ? new Uint16Array(rows * cols) : null;
   const bandRows = Math.max(1, Math.min(BAND_ROWS, Math.floor(chunkValues(ext.type) / cols)));
   const band = new Float32Array(bandRows * cols);
   const bandBits = new Uint32Array(band.buffer);
@@ -86,6 +109,15 @@ export function readTensorTransposed(ext: TensorExtent, rows: number, cols: numb
       const o = c * rows + r0;
       for (let r = 0; r < h; r++) out[o + r] = bandBits[r * cols + c];
     }
+    if (bitsT) {
+      const words = scratchWords(h * cols);
+      for (let c = 0; c < cols; c++) {
+        const o = c * rows + r0;
+        for (let r = 0; r < h; r++) bitsT[o + r] = words[r * cols + c];
+      }
+    }
   }
-  return new Float32Array(out.buffer);
+  const values = new Float32Array(out.buffer);
+  if (half) rememberStoredHalf(values, { type: half, bits: bitsT! });
+  return values;
 }
