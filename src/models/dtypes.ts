@@ -63,8 +63,8 @@ export function f32ToBf16(x: number): number {
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-/** Element types the loaders understand. Q8_0 and Q4_0 exist in GGUF only. */
-export type DType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
+/** Element types the loaders understand. Q8_0, Q4_0 and Q4_K exist in GGUF only (the kit writes no Q4_K). */
+export type DType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_K';
 
 /** Values per block of the block-quantised types (both Q8_0 and Q4_0). */
 export const Q8_0_BLOCK = 32;
@@ -72,8 +72,20 @@ export const QUANT_BLOCK = Q8_0_BLOCK;
 const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
 const Q4_0_BLOCK_BYTES = 2 + Q8_0_BLOCK / 2;
 
+/**
+ * ggml's block_q4_K (QK_K = 256 values in 144 bytes): f16 d, f16 dmin, 12 bytes holding
+ * eight 6-bit sub-block scales and eight 6-bit mins, then 128 bytes of 4-bit quants.
+ */
+export const Q4_K_BLOCK = 256;
+const Q4_K_BLOCK_BYTES = 2 + 2 + 12 + Q4_K_BLOCK / 2;
+
 export function isBlockQuantised(type: DType): boolean {
-  return type === 'Q8_0' || type === 'Q4_0';
+  return type === 'Q8_0' || type === 'Q4_0' || type === 'Q4_K';
+}
+
+/** Values per block of `type` (1 for the plain types): rows and reads must be whole blocks. */
+export function blockValues(type: DType): number {
+  return type === 'Q4_K' ? Q4_K_BLOCK : isBlockQuantised(type) ? Q8_0_BLOCK : 1;
 }
 
 /** Bytes holding `n` elements of `type` (n a multiple of 32 for Q8_0). */
@@ -83,6 +95,7 @@ export function byteSize(type: DType, n: number): number {
     case 'F16': case 'BF16': return 2 * n;
     case 'Q8_0': return (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
     case 'Q4_0': return (n / Q8_0_BLOCK) * Q4_0_BLOCK_BYTES;
+    case 'Q4_K': return (n / Q4_K_BLOCK) * Q4_K_BLOCK_BYTES;
   }
 }
 
@@ -174,9 +187,54 @@ export function decodeInto(type: DType, bytes: Uint8Array, out: Float32Array, at
       }
       break;
     }
+    case 'Q4_K':
+      decodeQ4K(bytes, out, at, n);
+      break;
   }
   for (let i = 0; i < n; i++) if ((bits[i] & F32_EXP) === F32_EXP) return i;
   return -1;
+}
+
+/**
+ * The 6-bit scale and min of sub-block j (0–7) of a Q4_K block, from its 12 packed bytes
+ * (ggml's get_scale_min_k4): sub-blocks 0–3 keep theirs in the low 6 bits of bytes j and
+ * j + 4; sub-blocks 4–7 keep the low 4 bits in the nibbles of byte j + 4 and the high 2 bits
+ * in the top bits of bytes j − 4 (scale) and j (min).
+ */
+function q4kScaleMin(s: Uint8Array, base: number, j: number): [scale: number, min: number] {
+  if (j < 4) return [s[base + j] & 63, s[base + j + 4] & 63];
+  return [(s[base + j + 4] & 0x0f) | ((s[base + j - 4] >> 6) << 4), (s[base + j + 4] >> 4) | ((s[base + j] >> 6) << 4)];
+}
+
+/**
+ * ggml dequantize_row_q4_K: each 64 values share 32 quant bytes; values 0–31 are the low
+ * nibbles (sub-block 2i), 32–63 the high nibbles (sub-block 2i + 1); value = d·scale·q −
+ * dmin·min in float32. d·scale and d·q·scale are exact in float32 (11 + 6 + 4 bits), so the
+ * one rounding is the subtraction, with or without a fused multiply-add.
+ */
+function decodeQ4K(bytes: Uint8Array, out: Float32Array, at: number, n: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < n / Q4_K_BLOCK; b++) {
+    const base = b * Q4_K_BLOCK_BYTES;
+    const d = f16ToF32(view.getUint16(base, true));
+    const dmin = f16ToF32(view.getUint16(base + 2, true));
+    const scales = base + 4;
+    const qs = base + 16;
+    for (let i = 0; i < 4; i++) {
+      const [sc1, m1] = q4kScaleMin(bytes, scales, 2 * i);
+      const [sc2, m2] = q4kScaleMin(bytes, scales, 2 * i + 1);
+      const d1 = Math.fround(d * sc1);
+      const d2 = Math.fround(d * sc2);
+      const min1 = Math.fround(dmin * m1);
+      const min2 = Math.fround(dmin * m2);
+      const o = at + b * Q4_K_BLOCK + 64 * i;
+      for (let l = 0; l < 32; l++) {
+        const q = bytes[qs + 32 * i + l];
+        out[o + l] = Math.fround(Math.fround(d1 * (q & 0x0f)) - min1);
+        out[o + 32 + l] = Math.fround(Math.fround(d2 * (q >> 4)) - min2);
+      }
+    }
+  }
 }
 
 /** Decodes `n` elements of `type` from `bytes` (little-endian) into a new float32 array. */
@@ -188,6 +246,7 @@ export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32
 
 /** Encodes float32 values as `type` (for writing test files; Q8_0 as ggml's quantize_row_q8_0_ref). */
 export function encodeTensor(type: DType, data: Float32Array): Uint8Array {
+  if (type === 'Q4_K') throw new Error('the kit reads Q4_K but does not write it');
   const n = data.length;
   const bytes = new Uint8Array(byteSize(type, n));
   const view = new DataView(bytes.buffer);

@@ -19,7 +19,7 @@ import { gguf } from '@huggingface/gguf';
 import { UserError, describeError } from '../errors.js';
 import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
-import { type DType, QUANT_BLOCK, byteSize, isBlockQuantised } from './dtypes.js';
+import { type DType, blockValues, byteSize } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
 import { type TensorExtent, readTensor, readTensorTransposed } from './tensor-read.js';
 import { byteLevelBpeTokenizer } from './hf-tokenizer.js';
@@ -136,9 +136,10 @@ class GgufTensors implements TensorSource {
       throw new UserError(`${where} has shape ne=[${t.ne.join(', ')}], the model needs ne=[${want.join(', ')}] (${shapeText(shape)})`);
     }
     const type = TYPE_NAMES.get(t.type);
-    if (!type) throw new UserError(`${where} has ggml type ${t.type}, not one of F32, F16, BF16, Q8_0, Q4_0`);
+    if (!type) throw new UserError(`${where} has ggml type ${t.type}, not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K`);
     const n = t.ne.reduce((a, b) => a * b, 1);
-    if (isBlockQuantised(type) && t.ne[0] % QUANT_BLOCK !== 0) throw new UserError(`${where}: ${type} rows of ${t.ne[0]} are not whole blocks of ${QUANT_BLOCK}`);
+    const block = blockValues(type);
+    if (t.ne[0] % block !== 0) throw new UserError(`${where}: ${type} rows of ${t.ne[0]} are not whole blocks of ${block}`);
     const bytes = byteSize(type, n);
     const start = this.h.dataOffset + t.offset;
     if (!(Number.isSafeInteger(start) && start + bytes <= this.h.fileSize)) {

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import { rememberStoredHalf } from '../core/model.js';
 import { UserError } from '../errors.js';
-import { type DType, byteSize, decodeInto, isBlockQuantised, QUANT_BLOCK } from './dtypes.js';
+import { type DType, blockValues, byteSize, decodeInto } from './dtypes.js';
 
 /** One tensor's bytes in an open file. */
 export interface TensorExtent {
@@ -60,7 +60,7 @@ function decodeRange(ext: TensorExtent, from: number, n: number, out: Float32Arr
 
 /** Values per chunk: whole quantisation blocks, and whole rows when rows are short. */
 function chunkValues(type: DType): number {
-  return isBlockQuantised(type) ? CHUNK_VALUES - (CHUNK_VALUES % QUANT_BLOCK) : CHUNK_VALUES;
+  return CHUNK_VALUES - (CHUNK_VALUES % blockValues(type));
 }
 
 /** The raw words are kept only for half-precision tensors, and only when asked. */
