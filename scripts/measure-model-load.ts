@@ -4,7 +4,10 @@
 // it in this process and prints one JSON line (with the load average, since the machine
 // may be shared). Not a test: a full run reads 2.2 GB and allocates 4.4 GB.
 //
-//   npx tsx scripts/measure-model-load.ts [--format gguf|hf] [--type F16|BF16] [--layers N] [--dir DIR]
+//   npx tsx scripts/measure-model-load.ts [--format gguf|hf] [--type F16|BF16] [--layers N] [--dir DIR] [--keep-half]
+//
+// On Linux with glibc ≥ 2.35, GLIBC_TUNABLES=glibc.malloc.hugetlb=1 lets the float32
+// arrays use transparent huge pages: on a VM most of the load is page faults otherwise.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +24,7 @@ const format = arg('format', 'gguf');
 const type = arg('type', 'F16') as 'F16' | 'BF16';
 const shape = { ...TINYLLAMA_SHAPE, nLayers: Number(arg('layers', String(TINYLLAMA_SHAPE.nLayers))) };
 const dir = arg('dir', path.join(os.tmpdir(), 'tda-load-measure'));
+const keepHalf = process.argv.includes('--keep-half');
 fs.mkdirSync(dir, { recursive: true });
 
 const gguf = path.join(dir, `synthetic-${shape.nLayers}L-${type}.gguf`);
@@ -83,11 +87,12 @@ async function main(): Promise<void> {
   const load0 = os.loadavg();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const { tokenizer } = await loadModelFiles({ model, tokenizer: format === 'hf' ? gguf : undefined });
+  const { tokenizer } = await loadModelFiles({ model, tokenizer: format === 'hf' ? gguf : undefined, keepHalf });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   console.log(JSON.stringify({
-    format, type, layers: shape.nLayers, vocab: tokenizer.vocabSize,
+    format, type, layers: shape.nLayers, vocab: tokenizer.vocabSize, keep_half: keepHalf,
+    huge_pages: (process.env.GLIBC_TUNABLES ?? '').includes('hugetlb=1'),
     load_s: +seconds.toFixed(2),
     cpu_user_s: +(cpu.user / 1e6).toFixed(2), cpu_system_s: +(cpu.system / 1e6).toFixed(2),
     peak_rss_gb: +(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2),
