@@ -10,7 +10,8 @@
 // logits differ by that rounding, so only tokens are compared. Gemma in BF16 is left
 // out on purpose: there llama.cpp's bfloat16 activations (8 significant bits) change
 // a greedy choice within 64 tokens, by design of its arithmetic, not of the file; the
-// BF16 weights themselves are checked exactly above (decoding) and in models-hf.
+// BF16 weights themselves are checked exactly above (decoding) and in models-hf, and
+// Gemma BF16 against a float64 forward in models-gemma-bf16.
 //
 // node-llama-cpp is installed by `npm run bench:setup` (CI does); without it these
 // tests fail with that instruction, they are never skipped.

@@ -6,7 +6,9 @@
 // - whole files (GGUF F32/F16/BF16/Q8_0/Q4_0, safetensors F16/BF16 with unaligned data)
 //   load byte for byte as an element-by-element decode plus a naive transpose of W_down,
 //   on shapes that cross the reader's chunk (2^20 values) and band (32 rows) boundaries;
-// - a non-finite value is reported at its true index in a later chunk or band.
+// - a non-finite value is reported at its true index in a later chunk or band;
+// - Q4_K tensors (256-value blocks) read chunk by chunk and band by band equal a
+//   whole-tensor decode (the block format itself: test/models-gguf.test.ts).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,7 @@ import { UserError } from '../src/errors.js';
 import { type DType, bf16ToF32, byteSize, decodeInto, decodeTensor, f16ToF32, f32ToF16 } from '../src/models/dtypes.js';
 import { syntheticVocab, writeModelGguf } from '../src/models/gguf-export.js';
 import { loadGguf, readGgufHeader } from '../src/models/gguf.js';
+import { writeSyntheticGguf } from '../src/models/gguf-synthetic.js';
 import { SafetensorsFile } from '../src/models/safetensors.js';
 import { syntheticModel } from '../src/reference/synthetic.js';
 
@@ -124,6 +127,32 @@ describe('GGUF files load byte for byte as a naive decode', () => {
     const fb = path.join(tmp, 'inf-down.gguf');
     writeModelGguf(b, syntheticVocab(shape.vocabSize), fb, { name: 'm', type: 'BF16' });
     await expect(loadGguf(fb)).rejects.toThrow(`tensor blk.1.ffn_down.weight has a non-finite value (-Infinity) at index ${40 * shape.hiddenDim + 50}`);
+  });
+});
+
+describe('GGUF Q4_K (256-value blocks) through the chunked and banded reader', () => {
+  it('every matrix equals a whole-tensor decode, W_down transposed', async () => {
+    // vocab 4200 × dim 256 = 1 075 200 values: two chunks; W_down 256 × 512: eight bands.
+    const q4k = { dim: 256, hiddenDim: 512, nLayers: 1, nHeads: 4, nKvHeads: 2, vocabSize: 4200, seqLen: 32 };
+    const file = path.join(tmp, 'q4k.gguf');
+    writeSyntheticGguf(file, q4k, 9, 'Q4_K');
+    const { model: got } = await loadGguf(file, { withTokenizer: false });
+    const h = await readGgufHeader(file);
+    const raw = fs.readFileSync(file);
+    const whole = (name: string): Float32Array => {
+      const t = h.tensors.find((x) => x.name === name)!;
+      expect(t.type).toBe(12); // GGML_TYPE_Q4_K
+      const n = t.ne.reduce((a, b) => a * b, 1);
+      const start = h.dataOffset + t.offset;
+      return decodeTensor('Q4_K', raw.subarray(start, start + byteSize('Q4_K', n)), n);
+    };
+    const same = (a: Float32Array, b: Float32Array) => expect(bytesOf(a).equals(bytesOf(b))).toBe(true);
+    same(got.weights.tokenEmbedding, whole('token_embd.weight'));
+    same(got.weights.classifier, whole('output.weight'));
+    const l = got.weights.layers[0];
+    for (const [w, name] of [[l.wq, 'attn_q'], [l.wk, 'attn_k'], [l.wv, 'attn_v'], [l.wo, 'attn_output'], [l.ffn.gate!, 'ffn_gate'], [l.ffn.up, 'ffn_up']] as const) same(w, whole(`blk.0.${name}.weight`));
+    same(l.ffn.downT, naiveTranspose(whole('blk.0.ffn_down.weight'), q4k.dim, q4k.hiddenDim));
+    expect(l.wq.some((x) => x !== 0)).toBe(true);
   });
 });
 

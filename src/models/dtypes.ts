@@ -1,7 +1,9 @@
 // Tensor element types shared by the GGUF and safetensors loaders, decoded to the
 // reference's float32 on load (exactly: F16 and BF16 widen without rounding; a Q8_0
 // block is its float16 scale d times each int8 q, a Q4_0 block d times each 4-bit q − 8,
-// computed in float32 as ggml's dequantize_row_q8_0 / _q4_0 do). The encoders exist to write test files.
+// a Q4_K block d·scale·q − dmin·min with 6-bit sub-block scales and mins, computed in
+// float32 as ggml's dequantize_row_q8_0 / _q4_0 / _q4_K do). The encoders exist to write
+// test files (Q4_K is read only).
 
 /** float16 bits → float32 value (exact). */
 export function f16ToF32(h: number): number {
