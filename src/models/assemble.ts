@@ -4,7 +4,6 @@
 // the kit (src/core/model.ts) are applied here once: out × in row-major matrices,
 // the down projection stored transposed (one row per neuron), biases optional.
 
-import { UserError } from '../errors.js';
 import { embedDim, kvDim, type LayerWeights, type Model, type ModelConfig, type ModelWeights, qDim, isGated } from '../core/model.js';
 
 /** The KV cache is allocated for the whole context: the kit holds at most this many positions. */
