@@ -10,7 +10,8 @@
 // logits differ by that rounding, so only tokens are compared. Gemma in BF16 is left
 // out on purpose: there llama.cpp's bfloat16 activations (8 significant bits) change
 // a greedy choice within 64 tokens, by design of its arithmetic, not of the file; the
-// BF16 weights themselves are checked exactly above (decoding) and in models-hf.
+// BF16 weights themselves are checked exactly above (decoding) and in models-hf, and
+// Gemma BF16 against a float64 forward in models-gemma-bf16.
 //
 // node-llama-cpp is installed by `npm run bench:setup` (CI does); without it these
 // tests fail with that instruction, they are never skipped.
@@ -78,6 +79,38 @@ describe('GGUF element types', () => {
     for (let i = 0; i < 64; i++) expect(Math.abs(back4[i] - x[i])).toBeLessThanOrEqual((3 / 8) * 1.01); // one step |d| = amax/8: the end opposite max clips at 7·d
     const back = decodeTensor('Q8_0', encodeTensor('Q8_0', x), 64);
     for (let i = 0; i < 64; i++) expect(Math.abs(back[i] - x[i])).toBeLessThanOrEqual((3 / 127) * 0.5 * 1.01); // half a step of d ≈ amax/127
+  });
+});
+
+describe('Q4_K (ggml block_q4_K)', () => {
+  it('a block written by hand from the format: 6-bit scales and mins packed in 12 bytes, value = d·scale·q − dmin·min', () => {
+    // Layout: f16 d, f16 dmin, scales[12], qs[128]. Sub-block j (32 values) has a 6-bit scale
+    // and min: j < 4 in the low 6 bits of scales[j] / scales[j + 4]; j ≥ 4 split into low
+    // nibbles in scales[j + 4] (scale low, min high) and 2 high bits on top of scales[j − 4]
+    // (scale) and scales[j] (min). Quant byte 32i + l holds value 64i + l (low nibble) and
+    // value 64i + 32 + l (high nibble).
+    const sc = [1, 63, 17, 40, 5, 33, 62, 48];
+    const mn = [0, 7, 63, 21, 50, 9, 34, 61];
+    const block = new Uint8Array(144);
+    const view = new DataView(block.buffer);
+    view.setUint16(0, 0x3800, true); // d = 0.5
+    view.setUint16(2, 0x3400, true); // dmin = 0.25
+    const scales = block.subarray(4, 16);
+    for (let j = 0; j < 4; j++) {
+      scales[j] = sc[j] | ((sc[j + 4] >> 4) << 6);
+      scales[j + 4] = mn[j] | ((mn[j + 4] >> 4) << 6);
+      scales[j + 8] = (sc[j + 4] & 0x0f) | ((mn[j + 4] & 0x0f) << 4);
+    }
+    const q = (e: number) => (e * 7 + 3) % 16;
+    for (let i = 0; i < 4; i++) for (let l = 0; l < 32; l++) block[16 + 32 * i + l] = q(64 * i + l) | (q(64 * i + 32 + l) << 4);
+    const want = Array.from({ length: 256 }, (_, e) => Math.fround(0.5 * sc[e >> 5] * q(e) - 0.25 * mn[e >> 5]));
+    expect(Array.from(decodeTensor('Q4_K', block, 256))).toEqual(want);
+    // Two blocks: the second starts 144 bytes on, with its own d and dmin.
+    const two = new Uint8Array(288);
+    two.set(block);
+    two.set(block, 144);
+    new DataView(two.buffer).setUint16(144, 0x4000, true); // d = 2
+    expect(Array.from(decodeTensor('Q4_K', two, 512).subarray(256))).toEqual(Array.from({ length: 256 }, (_, e) => Math.fround(2 * sc[e >> 5] * q(e) - 0.25 * mn[e >> 5])));
   });
 });
 
@@ -173,7 +206,8 @@ describe('bad GGUF files: one-line errors naming the file and the field', () => 
     await fails(edited((b) => void b.write('mamba', after(b, 'general.architecture') + 12)), /general\.architecture "mamba" is not supported/);
     // tensor info: name, u32 n_dims (2), u64 ne[0], u64 ne[1], u32 type, u64 offset
     const info = (b: Buffer, name: string) => after(b, name);
-    await fails(edited((b) => void b.writeUInt32LE(12, info(b, 'blk.1.attn_q.weight') + 4 + 16)), /tensor blk\.1\.attn_q\.weight has ggml type 12, not one of F32, F16, BF16, Q8_0/);
+    await fails(edited((b) => void b.writeUInt32LE(13, info(b, 'blk.1.attn_q.weight') + 4 + 16)), /tensor blk\.1\.attn_q\.weight has ggml type 13, not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K/);
+    await fails(edited((b) => void b.writeUInt32LE(12, info(b, 'blk.1.attn_q.weight') + 4 + 16)), /tensor blk\.1\.attn_q\.weight: Q4_K rows of 32 are not whole blocks of 256/);
     await fails(edited((b) => void b.write('blk.0.ffn_uq.weight', info(b, 'blk.0.ffn_up.weight') - 19)), /missing tensor blk\.0\.ffn_up\.weight/);
     await fails(edited((b) => void b.writeBigUInt64LE(31n, info(b, 'blk.0.attn_k.weight') + 4)), /tensor blk\.0\.attn_k\.weight has shape ne=\[31, 16\], the model needs ne=\[32, 16\]/);
     await fails(edited((b) => void b.writeBigUInt64LE(1n << 40n, info(b, 'blk.0.attn_v.weight') + 4 + 16 + 4)), /tensor blk\.0\.attn_v\.weight: data at offset 1099511627776 .* lies outside the file/);

@@ -135,3 +135,32 @@ export function kvDim(c: ModelConfig): number {
 export function embedDim(c: ModelConfig): number {
   return c.embedDim ?? c.dim;
 }
+
+/**
+ * A weight matrix's raw 16-bit words exactly as an F16 or BF16 file stores them, in the
+ * kit's layout (row-major out × in; the down projection transposed like downT). Its
+ * float32 array holds the same values widened exactly, so rounding that array back to
+ * `type` (round to nearest even) gives these bits again: a half-precision backend may
+ * use them instead of converting, with identical results.
+ */
+export interface StoredHalf {
+  type: 'f16' | 'bf16';
+  bits: Uint16Array;
+}
+
+// Keyed by the float32 array itself, like the backends' own caches (weights are immutable
+// once loaded): the model record stays plain data (structuredClone, spreads and workers
+// see no new field), and an array that a transform replaces (e.g. q/k rows permuted)
+// simply has no entry.
+const storedHalves = new WeakMap<Float32Array, StoredHalf>();
+
+/** The file's own 16-bit words of a weight array, when the loader was asked to keep them (`keepHalf`). */
+export function storedHalf(w: Float32Array): StoredHalf | undefined {
+  return storedHalves.get(w);
+}
+
+/** Records the raw words `w` was widened from (the model loaders call this). */
+export function rememberStoredHalf(w: Float32Array, stored: StoredHalf): void {
+  if (stored.bits.length !== w.length) throw new Error(`stored ${stored.type} words (${stored.bits.length}) do not match the array (${w.length})`);
+  storedHalves.set(w, stored);
+}

@@ -4,7 +4,6 @@
 // the kit (src/core/model.ts) are applied here once: out × in row-major matrices,
 // the down projection stored transposed (one row per neuron), biases optional.
 
-import { UserError } from '../errors.js';
 import { embedDim, kvDim, type LayerWeights, type Model, type ModelConfig, type ModelWeights, qDim, isGated } from '../core/model.js';
 
 /** The KV cache is allocated for the whole context: the kit holds at most this many positions. */
@@ -17,6 +16,11 @@ export type LoadProgress = (done: number, total: number) => void;
 export interface TensorSource {
   /** The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise. */
   get(name: string, shape: number[], optional?: boolean): Float32Array | null;
+  /**
+   * The rows × cols tensor `name` (shape [rows, cols]) as its cols × rows transpose, read
+   * straight into place (W_down becomes downT without a float32 copy of W_down).
+   */
+  getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array;
   /** Names of all tensors in the source (to report unused or missing ones). */
   has(name: string): boolean;
 }
@@ -73,14 +77,6 @@ export function transpose(m: Float32Array, rows: number, cols: number): Float32A
   return t;
 }
 
-/** Checks every value is finite; a NaN weight would otherwise surface as NaN logits much later. */
-export function checkFinite(t: Float32Array, what: string): Float32Array {
-  for (let i = 0; i < t.length; i++) {
-    if (!Number.isFinite(t[i])) throw new UserError(`${what} has a non-finite value (${t[i]}) at index ${i}`);
-  }
-  return t;
-}
-
 export function assembleModel(
   config: ModelConfig,
   names: TensorNames,
@@ -101,7 +97,7 @@ export function assembleModel(
   for (let l = 0; l < c.nLayers; l++) {
     const n = (t: string) => at(t, l);
     const opt = (t: string | undefined, shape: number[]) => (t ? maybe(n(t), shape) : null);
-    const down = need(n(names.down), [c.dim, c.hiddenDim]);
+    const downT = src.getTransposed(n(names.down), [c.dim, c.hiddenDim]); // read first: its shape names hiddenDim's disagreement
     layers.push({
       rmsAtt: norm(need(n(names.attNorm), [c.dim])),
       attNormBias: opt(names.attNormBias, [c.dim]),
@@ -118,7 +114,7 @@ export function assembleModel(
       ffn: {
         gate: isGated(c.ffnKind) ? need(n(names.gate!), [c.hiddenDim, c.dim]) : null,
         up: need(n(names.up), [c.hiddenDim, c.dim]),
-        downT: transpose(down, c.dim, c.hiddenDim),
+        downT,
         upBias: opt(names.upBias, [c.hiddenDim]),
         downBias: opt(names.downBias, [c.dim]),
       },

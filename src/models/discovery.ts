@@ -59,6 +59,8 @@ export interface ModelFileOptions {
   tokenizer?: string;
   /** Told as GGUF / safetensors tensor data is read (bytes done, of about total). */
   onProgress?: LoadProgress;
+  /** GGUF / safetensors F16 and BF16 weights also keep their raw words (storedHalf in src/core/model.ts). */
+  keepHalf?: boolean;
 }
 
 /** Bytes of tensor data of a model path (a file, or a folder's safetensors files), for size estimates. */
@@ -126,11 +128,11 @@ async function loadTokenizerFile(file: string, vocabSize: number): Promise<Token
  * for llama2.c the tok512.bin of the default folder.
  */
 /** A model alone, in any format (for checks that need no tokenizer, e.g. conformance on random prompts). */
-export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress']): Promise<Model> {
+export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress'], opts: { keepHalf?: boolean } = {}): Promise<Model> {
   const { format, path: p } = detectFormat(file);
   if (format === 'tokenizer-json') throw new UserError(`${file}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
-  if (format === 'gguf') return (await loadGguf(p, { withTokenizer: false, onProgress })).model;
-  if (format === 'hf-folder') return loadHfFolder(p, { onProgress });
+  if (format === 'gguf') return (await loadGguf(p, { withTokenizer: false, onProgress, keepHalf: opts.keepHalf })).model;
+  if (format === 'hf-folder') return loadHfFolder(p, { onProgress, keepHalf: opts.keepHalf });
   return loadCheckpoint(p);
 }
 
@@ -139,11 +141,11 @@ export async function loadModelFiles(opts: ModelFileOptions): Promise<{ model: M
   const { format, path: p } = detectFormat(modelPath);
   if (format === 'tokenizer-json') throw new UserError(`${modelPath}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
   if (format === 'gguf') {
-    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer, onProgress: opts.onProgress });
+    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer, onProgress: opts.onProgress, keepHalf: opts.keepHalf });
     return { model, tokenizer: tokenizer ?? (await loadTokenizerFile(opts.tokenizer!, model.config.vocabSize)) };
   }
   if (format === 'hf-folder') {
-    const model = loadHfFolder(p, { onProgress: opts.onProgress });
+    const model = loadHfFolder(p, { onProgress: opts.onProgress, keepHalf: opts.keepHalf });
     if (opts.tokenizer) return { model, tokenizer: await loadTokenizerFile(opts.tokenizer, model.config.vocabSize) };
     const tokFile = path.join(p, 'tokenizer.json');
     if (!fs.existsSync(tokFile)) throw new UserError(`${p}: has no tokenizer.json: pass --tokenizer FILE`);

@@ -50,7 +50,7 @@ export function syntheticVocab(n: number): GgufVocab {
 export type GgufArchitecture = 'llama' | 'qwen2' | 'gemma';
 
 /** llama.cpp's general.file_type (llama_ftype) for an all-`type` file. */
-const FILE_TYPE: Record<DType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, BF16: 32 };
+const FILE_TYPE: Record<DType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15, BF16: 32 };
 
 function tokenizerMetadata(v: GgufVocab): [string, GgufValue][] {
   const common: [string, GgufValue][] = [['tokenizer.ggml.tokens', strings(v.tokens)], ['tokenizer.ggml.token_type', i32s(v.types)]];

@@ -22,7 +22,7 @@ export const GGUF_VERSION = 3;
 export const GGUF_ALIGNMENT = 32;
 export const GGML_TYPE_F32 = 0;
 /** ggml_type ids of the element types the kit reads and writes. */
-export const GGML_TYPES: Record<DType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, BF16: 30 };
+export const GGML_TYPES: Record<DType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, BF16: 30 };
 
 export enum GgufType {
   UINT8 = 0,

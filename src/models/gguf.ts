@@ -18,9 +18,10 @@ import fs from 'node:fs';
 import { gguf } from '@huggingface/gguf';
 import { UserError, describeError } from '../errors.js';
 import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
-import { MAX_CONTEXT, assembleModel, checkFinite, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
-import { type DType, QUANT_BLOCK, byteSize, decodeTensor, isBlockQuantised } from './dtypes.js';
+import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
+import { type DType, blockValues, byteSize } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
+import { type TensorExtent, readTensor, readTensorTransposed } from './tensor-read.js';
 import { byteLevelBpeTokenizer } from './hf-tokenizer.js';
 import { SentencePieceTokenizer, type Tokenizer } from './tokenizer.js';
 
@@ -97,7 +98,13 @@ const TYPE_NAMES = new Map<number, DType>(Object.entries(GGML_TYPES).map(([k, v]
 class GgufTensors implements TensorSource {
   private readonly byName: Map<string, GgufTensorInfo>;
   private bytesRead = 0;
-  constructor(private readonly file: string, private readonly fd: number, private readonly h: GgufHeader, private readonly onProgress?: LoadProgress) {
+  constructor(
+    private readonly file: string,
+    private readonly fd: number,
+    private readonly h: GgufHeader,
+    private readonly onProgress?: LoadProgress,
+    private readonly keepHalf = false,
+  ) {
     this.byName = new Map(h.tensors.map((t) => [t.name, t]));
   }
 
@@ -106,6 +113,18 @@ class GgufTensors implements TensorSource {
   }
 
   get(name: string, shape: number[], optional = false): Float32Array | null {
+    const found = this.locate(name, shape, optional);
+    if (!found) return null;
+    return this.counted(found.bytes, readTensor(found.ext, found.n));
+  }
+
+  getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array {
+    const found = this.locate(name, shape, false)!;
+    return this.counted(found.bytes, readTensorTransposed(found.ext, shape[0], shape[1]));
+  }
+
+  /** Where tensor `name` lies, after checking its type, shape and extent against the file. */
+  private locate(name: string, shape: number[], optional: boolean): { ext: TensorExtent; n: number; bytes: number } | null {
     const t = this.byName.get(name);
     const where = `${this.file}: tensor ${name}`;
     if (!t) {
@@ -117,17 +136,19 @@ class GgufTensors implements TensorSource {
       throw new UserError(`${where} has shape ne=[${t.ne.join(', ')}], the model needs ne=[${want.join(', ')}] (${shapeText(shape)})`);
     }
     const type = TYPE_NAMES.get(t.type);
-    if (!type) throw new UserError(`${where} has ggml type ${t.type}, not one of F32, F16, BF16, Q8_0, Q4_0`);
+    if (!type) throw new UserError(`${where} has ggml type ${t.type}, not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K`);
     const n = t.ne.reduce((a, b) => a * b, 1);
-    if (isBlockQuantised(type) && t.ne[0] % QUANT_BLOCK !== 0) throw new UserError(`${where}: ${type} rows of ${t.ne[0]} are not whole blocks of ${QUANT_BLOCK}`);
+    const block = blockValues(type);
+    if (t.ne[0] % block !== 0) throw new UserError(`${where}: ${type} rows of ${t.ne[0]} are not whole blocks of ${block}`);
     const bytes = byteSize(type, n);
     const start = this.h.dataOffset + t.offset;
     if (!(Number.isSafeInteger(start) && start + bytes <= this.h.fileSize)) {
       throw new UserError(`${where}: data at offset ${t.offset} (+${bytes} bytes) lies outside the file (${this.h.fileSize} bytes; truncated?)`);
     }
-    const buf = Buffer.allocUnsafe(bytes);
-    fs.readSync(this.fd, buf, 0, bytes, start);
-    const values = checkFinite(decodeTensor(type, buf, n), where);
+    return { ext: { fd: this.fd, start, type, what: where, keepHalf: this.keepHalf }, n, bytes };
+  }
+
+  private counted(bytes: number, values: Float32Array): Float32Array {
     this.bytesRead += bytes;
     this.onProgress?.(this.bytesRead, this.h.fileSize - this.h.dataOffset);
     return values;
@@ -289,8 +310,15 @@ export function fileSha256(fd: number, size: number): string {
   return hash.digest('hex');
 }
 
+export interface GgufLoadOptions {
+  withTokenizer?: boolean;
+  onProgress?: LoadProgress;
+  /** Also keep each F16/BF16 tensor's raw words beside its float32 values (storedHalf in src/core/model.ts). */
+  keepHalf?: boolean;
+}
+
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */
-export async function loadGguf(file: string, opts: { withTokenizer?: boolean; onProgress?: LoadProgress } = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+export async function loadGguf(file: string, opts: GgufLoadOptions = {}): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   try {
     return await loadGgufUnchecked(file, opts);
   } catch (e) {
@@ -304,7 +332,7 @@ export function oneLine(e: unknown): unknown {
   return new UserError(e.message.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`), e.exitCode);
 }
 
-async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean; onProgress?: LoadProgress }): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
+async function loadGgufUnchecked(file: string, opts: GgufLoadOptions): Promise<{ model: Model; tokenizer: Tokenizer | null }> {
   const h = await readGgufHeader(file);
   const { config, arch } = ggufConfig(h, file);
   const tokenizer = opts.withTokenizer === false ? null : ggufTokenizer(h, file);
@@ -313,7 +341,7 @@ async function loadGgufUnchecked(file: string, opts: { withTokenizer?: boolean; 
   }
   const fd = fs.openSync(file, 'r');
   try {
-    const src = new GgufTensors(file, fd, h, opts.onProgress);
+    const src = new GgufTensors(file, fd, h, opts.onProgress, opts.keepHalf);
     const names: TensorNames = arch.biases ? NAMES : { ...NAMES, bq: undefined, bk: undefined, bv: undefined };
     const model = assembleModel(config, names, src, { fingerprint: fileSha256(fd, h.fileSize), source: file });
     return { model, tokenizer };

@@ -46,6 +46,7 @@ class SafetensorsSet implements TensorSource {
   private bytesRead = 0;
   private readonly totalBytes: number;
   onProgress?: LoadProgress;
+  keepHalf = false;
   constructor(readonly files: SafetensorsFile[]) {
     for (const f of files) for (const name of f.entries.keys()) this.where.set(name, f);
     this.totalBytes = files.reduce((s, f) => s + [...f.entries.values()].reduce((t, e) => t + e.end - e.begin, 0), 0);
@@ -54,12 +55,19 @@ class SafetensorsSet implements TensorSource {
     return this.where.has(name);
   }
   get(name: string, shape: number[], optional = false): Float32Array | null {
+    const f = this.find(name, optional);
+    return f && this.counted(f, name, f.read(name, shape, this.keepHalf));
+  }
+  getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array {
+    const f = this.find(name, false)!;
+    return this.counted(f, name, f.readTransposed(name, shape, this.keepHalf));
+  }
+  private find(name: string, optional: boolean): SafetensorsFile | null {
     const f = this.where.get(name);
-    if (!f) {
-      if (optional) return null;
-      throw new UserError(`${this.files.map((x) => x.file).join(', ')}: missing tensor ${name}`);
-    }
-    const values = f.read(name, shape);
+    if (!f && !optional) throw new UserError(`${this.files.map((x) => x.file).join(', ')}: missing tensor ${name}`);
+    return f ?? null;
+  }
+  private counted(f: SafetensorsFile, name: string, values: Float32Array): Float32Array {
     this.bytesRead += f.entries.get(name)!.end - f.entries.get(name)!.begin;
     this.onProgress?.(this.bytesRead, this.totalBytes);
     return values;
@@ -216,12 +224,13 @@ export function isHfFolder(p: string): boolean {
 }
 
 /** A Hugging Face folder's model (float32), fingerprinted by config.json and the safetensors headers and sizes. */
-export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress } = {}): Model {
+export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress; keepHalf?: boolean } = {}): Model {
   const configFile = path.join(dir, 'config.json');
   const cfg = readJson(configFile);
   const { config, names, norm1p, positionRows } = hfConfig(cfg, configFile);
   const src = openWeights(dir);
   src.onProgress = opts.onProgress;
+  src.keepHalf = opts.keepHalf ?? false;
   try {
     const hash = createHash('sha256').update(JSON.stringify(cfg));
     for (const f of src.files) hash.update(path.basename(f.file)).update(String(fs.statSync(f.file).size)).update(JSON.stringify([...f.entries]));

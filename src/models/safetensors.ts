@@ -8,8 +8,9 @@
 
 import fs from 'node:fs';
 import { UserError, describeError } from '../errors.js';
-import { checkFinite, shapeText } from './assemble.js';
-import { type DType, byteSize, decodeTensor } from './dtypes.js';
+import { shapeText } from './assemble.js';
+import { type DType, byteSize } from './dtypes.js';
+import { type TensorExtent, readTensor, readTensorTransposed } from './tensor-read.js';
 
 export interface SafetensorsEntry {
   dtype: DType;
@@ -90,17 +91,25 @@ export class SafetensorsFile {
     }
   }
 
-  /** The tensor as float32, checked to have `shape`. */
-  read(name: string, shape: number[]): Float32Array {
+  /** The tensor as float32, checked to have `shape` (keepHalf: see TensorExtent). */
+  read(name: string, shape: number[], keepHalf = false): Float32Array {
+    const { ext, n } = this.locate(name, shape, keepHalf);
+    return readTensor(ext, n);
+  }
+
+  /** A [rows, cols] tensor as its cols × rows transpose (read straight into place). */
+  readTransposed(name: string, shape: [rows: number, cols: number], keepHalf = false): Float32Array {
+    return readTensorTransposed(this.locate(name, shape, keepHalf).ext, shape[0], shape[1]);
+  }
+
+  private locate(name: string, shape: number[], keepHalf: boolean): { ext: TensorExtent; n: number } {
     const e = this.entries.get(name);
     if (!e) throw new UserError(`${this.file}: missing tensor ${name}`);
     if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
       throw new UserError(`${this.file}: tensor ${name} has shape [${e.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
     }
-    const buf = Buffer.allocUnsafe(e.end - e.begin);
-    fs.readSync(this.fd!, buf, 0, buf.length, e.begin);
     const n = shape.reduce((a, b) => a * b, 1);
-    return checkFinite(decodeTensor(e.dtype, buf, n), `${this.file}: tensor ${name}`);
+    return { ext: { fd: this.fd!, start: e.begin, type: e.dtype, what: `${this.file}: tensor ${name}`, keepHalf }, n };
   }
 
   close(): void {
