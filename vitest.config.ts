@@ -10,7 +10,9 @@ export default defineConfig({
     globalSetup: ['test/setup/global.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    testTimeout: 600_000,
+    // test.concurrent tests (child processes, e.g. one conformance run per backend): at most 4 at once.
+    maxConcurrency: 4,
+    testTimeout: 900_000,
     hookTimeout: 900_000,
     teardownTimeout: 60_000,
   },

@@ -7,13 +7,37 @@
 import { describe, expect, test } from 'vitest';
 import '../src/backends/all.js';
 import { registeredBackendNames } from '../src/backends/registry.js';
-import { cliConformance } from './shared-run.js';
+import { runCli } from './helpers.js';
+import { CONFORMANCE_SEED, cliConformance } from './shared-run.js';
 
 /** Every object key in a parsed JSON value. */
 function jsonKeys(v: unknown): string[] {
   if (Array.isArray(v)) return v.flatMap(jsonKeys);
   if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => [k, ...jsonKeys(x)]);
   return [];
+}
+
+/**
+ * Where headless GL works, `gpujs` runs every kernel in GL and `gpujs-gl` is the same
+ * backend that refuses to leave GL: the same kernels on the same inputs. Its whole
+ * --quick run would repeat gpujs's (minutes of emulated GL), so it runs a few rows
+ * — the FFN kernels and a sliced end-to-end run — to show that it loads, stays on GL
+ * and passes; elsewhere it must be unavailable with its one-line reason (below).
+ */
+async function gpujsRanOnGl(): Promise<boolean> {
+  const r = await cliConformance('gpujs');
+  if (r.code === 2) return false;
+  const notes = (JSON.parse(r.stdout) as { info: { notes?: string } }).info.notes ?? '';
+  return notes.startsWith('headless GL:') && !notes.includes('fallback');
+}
+
+async function checkGlOnlyTwin(): Promise<void> {
+  const r = await runCli(['conformance', '--backend', 'gpujs-gl', '--quick', '--seed', String(CONFORMANCE_SEED), '--json', '--only', 'kernel matvec', 'kernel ffnSliced', 'e2e tda'], {}, { timeoutMs: 25 * 60_000 });
+  const report = JSON.parse(r.stdout) as { conformant: boolean; info: { notes?: string }; rows: { check: string; verdict: string }[] };
+  expect(report.rows.filter((x) => x.verdict === 'fail')).toEqual([]);
+  expect(r.code).toBe(0);
+  expect(report.rows.map((x) => x.check)).toEqual(expect.arrayContaining(['kernel matvec', 'kernel ffnSliced', 'e2e tda']));
+  expect(report.info.notes).toMatch(/^headless GL:/);
 }
 
 describe('conformance of the registered backends (quick, fixed seed)', () => {
@@ -23,8 +47,10 @@ describe('conformance of the registered backends (quick, fixed seed)', () => {
     expect(names).toContain('reference');
   });
 
+  // Concurrently: each run is a child process, mostly one thread, and they share nothing.
   for (const name of names) {
-    test(`backend ${name}`, async () => {
+    test.concurrent(`backend ${name}`, async () => {
+      if (name === 'gpujs-gl' && (await gpujsRanOnGl())) return checkGlOnlyTwin();
       // `tda conformance --backend NAME --quick --seed … --json`, shared with the page test.
       const r = await cliConformance(name);
       if (r.code === 2) {
