@@ -15,7 +15,6 @@
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { gguf } from '@huggingface/gguf';
 import { UserError, describeError } from '../errors.js';
 import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
@@ -75,6 +74,8 @@ export async function readGgufHeader(file: string): Promise<GgufHeader> {
     throw new UserError(`cannot read GGUF file ${file}: ${describeError(e)}`);
   }
   checkCounts(file, fileSize);
+  // Imported here, not at the top: a command that never meets a GGUF file should not load the parser.
+  const { gguf } = await import('@huggingface/gguf');
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(file, { allowLocalFile: true });
