@@ -84,7 +84,7 @@ export interface RunOptions {
 
 /** The seeds a check runs at: all of them, or the first only for identities and seed-free checks. */
 export function seedsFor(check: ClaimCheck, seeds: number[]): number[] {
-  return check.seedFree || check.kind === 'identity' ? seeds.slice(0, 1) : seeds;
+  return check.seedFree || check.timing || check.kind === 'identity' ? seeds.slice(0, 1) : seeds;
 }
 
 async function runOne(check: ClaimCheck, seed: number, heavy: boolean, figuresDir: string, progress: RunOptions['progress']): Promise<ClaimResult> {
@@ -104,7 +104,11 @@ export async function runChecks(checks: ClaimCheck[], opts: RunOptions = {}): Pr
   const elsewhere = opts.runElsewhere && stochastic.length ? later.map((s) => opts.runElsewhere!(stochastic, s)) : [];
   const results = new Map<string, { seed: number; result: ClaimResult }[]>();
   const seconds = new Map<string, number>();
-  for (const check of checks) {
+  // Timing checks last, once the other seeds' processes are done (they would share the cores).
+  const ordered = [...checks.filter((c) => !c.timing), ...checks.filter((c) => c.timing)];
+  let remote: { id: string; result: ClaimResult }[][] | undefined;
+  for (const check of ordered) {
+    if (check.timing && !remote) remote = await Promise.all(elsewhere);
     const t0 = performance.now();
     const runs = [{ seed: seeds[0], result: await runOne(check, seeds[0], heavy, figuresDir, opts.progress) }];
     if (!opts.runElsewhere) {
@@ -113,7 +117,7 @@ export async function runChecks(checks: ClaimCheck[], opts: RunOptions = {}): Pr
     results.set(check.id, runs);
     seconds.set(check.id, (performance.now() - t0) / 1000);
   }
-  const remote = await Promise.all(elsewhere);
+  remote ??= await Promise.all(elsewhere);
   remote.forEach((batch, k) => {
     for (const { id, result } of batch) results.get(id)!.push({ seed: later[k], result });
   });
