@@ -8,6 +8,7 @@ import { loadRealModel, parallelActivations, parallelActivationsNoBos, sequentia
 import { Rng } from '../src/proofs/rng.js';
 import { meanCI, tTestP } from '../src/proofs/stats.js';
 import { heatmapSvg, linePlotSvg, withCI, writeSvg } from '../src/plot/index.js';
+import { writeTdaFigures, type InertiaSample } from './tda-figures.js';
 
 /** Story sentences in the model's domain (written for this check; the first 16 tokens of each are used). */
 export const INERTIA_SENTENCES = [
@@ -118,6 +119,8 @@ export const claim4: ClaimCheck = {
     const firstActs: Record<string, Float32Array[][]> = {};
     let done = 0;
     const total = sentenceTokens.length + randomTokens.length;
+    const figureLayer = Math.floor(model.config.nLayers / 2);
+    const figureSamples: InertiaSample[] = [];
     for (const name of ['sentence', 'random'] as const) {
       for (const toks of groups[name]) {
         const par = parallelActivations(model, toks);
@@ -127,6 +130,7 @@ export const claim4: ClaimCheck = {
           firstActs[`${name}-sequential`] = seq;
         }
         stats[name].push(sampleStats(par, seq, parallelActivationsNoBos(model, toks), k));
+        figureSamples.push({ group: name, parallel: par[figureLayer], sequential: seq[figureLayer] });
         ctx.progress(`${name} sample ${stats[name].length}`, ++done / total);
       }
     }
@@ -274,6 +278,23 @@ export const claim4: ClaimCheck = {
         ),
       );
     }
+
+    // TDA Figures 6–10, one layer each.
+    const pieces = (toks: number[]) => toks.map((t) => tokenizer.decode([t]).replace(/\s+/g, ' ').trim() || '␣');
+    figurePaths.push(
+      ...(await writeTdaFigures(ctx.figuresDir, {
+        layer: figureLayer,
+        k,
+        model: loadRealModel().name,
+        samples: figureSamples,
+        first: {
+          sentence: figureSamples.find((x) => x.group === 'sentence')!,
+          random: figureSamples.find((x) => x.group === 'random')!,
+          sentenceTokens: pieces(sentenceTokens[0]),
+          randomTokens: pieces(randomTokens[0]),
+        },
+      })),
+    );
 
     // Claim 4 per layer: the inertia may win in some layers even if not on average.
     const L = model.config.nLayers;

@@ -11,10 +11,13 @@ export const claims: ClaimCheck[] = [
   (await import('./claim-1-relu-vs-swiglu.js')).default,
   (await import('./claim-2-history-uncertainty.js')).default,
   (await import('./claim-3-heavy-hitters.js')).default,
+  (await import('./claim-3-real-attention.js')).default,
   (await import('./claim-4-activation-inertia.js')).claim4,
   (await import('./table-5-similarity.js')).table5,
   (await import('./eq-17-20-cett.js')).eq1720,
   (await import('./table-3-quality.js')).table3,
   (await import('./table-4-costs.js')).table4,
+  (await import('./latency.js')).latency,
+  (await import('./table-2-predictor.js')).table2,
   (await import('./mlp-share.js')).mlpShare,
 ];

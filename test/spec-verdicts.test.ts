@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KINDS, VERDICTS, type Verdict } from '../src/proofs/claim.js';
-import { DEFAULT_SPEC_DIR, PACKAGE_ROOT } from '../src/proofs/report.js';
+import { compareVerdicts, DEFAULT_SPEC_DIR, PACKAGE_ROOT } from '../src/proofs/report.js';
 import { claims } from '../spec/index.js';
 
 const expected = JSON.parse(readFileSync(join(DEFAULT_SPEC_DIR, 'expected-verdicts.json'), 'utf8')) as Record<string, Verdict>;
@@ -27,6 +27,7 @@ interface JsonClaim {
   refuted_by: string;
   assumptions: string[];
   seed_free?: boolean;
+  timing?: boolean;
   result: { verdict: Verdict; reason: string; sample?: { n: number; unit: string }; parts?: JsonPart[]; figure_paths: string[] };
   seeded: Record<string, { seeds: number[]; by_seed: Verdict[] }>;
 }
@@ -51,8 +52,11 @@ describe('spec verdicts', () => {
     for (const v of Object.values(expected)) expect(VERDICTS).toContain(v);
   });
 
-  it('measured verdicts equal spec/expected-verdicts.json', () => {
-    expect(report.verdicts, stderr.split('\n').slice(-30).join('\n')).toEqual(expected);
+  it('measured verdicts equal spec/expected-verdicts.json (a timing may read "inconclusive" on a busier machine)', () => {
+    const timing = report.claims.filter((c) => c.timing).map((c) => c.id);
+    expect(compareVerdicts(report.verdicts, expected, undefined, timing), stderr.split('\n').slice(-30).join('\n')).toEqual([]);
+    // Only the timing claims get that latitude, and only towards "inconclusive".
+    expect(timing).toEqual(claims.filter((c) => c.timing).map((c) => c.id));
   });
 
   it('every claim and step has a kind; every stochastic verdict has n and at least 3 seeds', () => {

@@ -87,6 +87,8 @@ export interface HeatmapOptions {
   colLabels?: string[];
   /** Pixel size of one cell; default fits about 640 px across. */
   cellSize?: number;
+  /** Cell height when it differs from the width (e.g. many narrow neuron columns, rows tall enough for their labels). */
+  cellHeight?: number;
   /** A diverging colour scheme centred on 0 (for signed values). */
   diverging?: boolean;
 }
@@ -121,7 +123,7 @@ export async function heatmapSvg(rows: ArrayLike<number>[], opts: HeatmapOptions
   const spec = {
     title: opts.title,
     width: nc * cs,
-    height: nr * cs,
+    height: nr * (opts.cellHeight ?? cs),
     data: { values },
     // Missing values (NaN) are drawn grey rather than dropped.
     mark: { type: 'rect', invalid: null },

@@ -113,6 +113,11 @@ export interface ClaimCheck {
   kind: Kind;
   /** The result does not depend on the seed (fixed inputs, or an identity): run once, not at every seed. */
   seedFree?: boolean;
+  /**
+   * Measures wall-clock time: runs once, after the other seeds' processes have finished,
+   * so that they do not compete with it for the cores (its verdict is a timing, not a draw).
+   */
+  timing?: boolean;
   /** Runs only on the default model (its inputs are written for it); skipped by `tda spec --model`. */
   defaultModelOnly?: boolean;
   title: string;

@@ -66,12 +66,16 @@ export interface Forward {
   probs: Float64Array;
 }
 
-/** Forward pass for one input (x read from X at `off`). */
-export function forward(net: TinyNet, X: ArrayLike<number>, off = 0): Forward {
+/** Buffers for one forward pass of `net` (training reuses them instead of allocating per example). */
+export function forwardBuffers(net: TinyNet): Forward {
+  const n = net.dFf;
+  return { pre: new Float64Array(n), up: net.U ? new Float64Array(n) : null, h: new Float64Array(n), logits: new Float64Array(net.dOut), probs: new Float64Array(net.dOut) };
+}
+
+/** Forward pass for one input (x read from X at `off`), into `out` (fresh buffers by default). */
+export function forward(net: TinyNet, X: ArrayLike<number>, off = 0, out: Forward = forwardBuffers(net)): Forward {
   const { dIn, dFf, dOut, W, U, V } = net;
-  const pre = new Float64Array(dFf);
-  const up = U ? new Float64Array(dFf) : null;
-  const h = new Float64Array(dFf);
+  const { pre, up, h, logits, probs } = out;
   for (let j = 0; j < dFf; j++) {
     let s = 0;
     let su = 0;
@@ -84,7 +88,6 @@ export function forward(net: TinyNet, X: ArrayLike<number>, off = 0): Forward {
     if (up) up[j] = su;
     h[j] = net.act === 'relu' ? (s > 0 ? s : 0) : net.act === 'gelu' ? gelu(s) : swish(s) * su;
   }
-  const logits = new Float64Array(dOut);
   let max = -Infinity;
   for (let m = 0; m < dOut; m++) {
     let s = 0;
@@ -93,7 +96,6 @@ export function forward(net: TinyNet, X: ArrayLike<number>, off = 0): Forward {
     logits[m] = s;
     if (s > max) max = s;
   }
-  const probs = new Float64Array(dOut);
   let z = 0;
   for (let m = 0; m < dOut; m++) (probs[m] = Math.exp(logits[m] - max)), (z += probs[m]);
   for (let m = 0; m < dOut; m++) probs[m] /= z;
@@ -104,13 +106,21 @@ export function forward(net: TinyNet, X: ArrayLike<number>, off = 0): Forward {
  * Cross-entropy loss of one example and its gradient, added (times `scale`) into `g`.
  * Also returns ∂ℓ/∂h (length dFf) for importance computations.
  */
-export function exampleGrad(net: TinyNet, X: ArrayLike<number>, off: number, label: number, g: TinyGrads, scale = 1): { loss: number; dh: Float64Array; fw: Forward } {
+export function exampleGrad(
+  net: TinyNet,
+  X: ArrayLike<number>,
+  off: number,
+  label: number,
+  g: TinyGrads,
+  scale = 1,
+  scratch: GradScratch = gradScratch(net),
+): { loss: number; dh: Float64Array; fw: Forward } {
   const { dIn, dFf, dOut, U, V } = net;
-  const fw = forward(net, X, off);
+  const { fw, dlog, dh } = scratch;
+  forward(net, X, off, fw);
   const loss = -Math.log(Math.max(fw.probs[label], 1e-300));
-  const dlog = new Float64Array(dOut);
   for (let m = 0; m < dOut; m++) dlog[m] = fw.probs[m] - (m === label ? 1 : 0);
-  const dh = new Float64Array(dFf);
+  dh.fill(0);
   for (let m = 0; m < dOut; m++) {
     const b = m * dFf;
     const d = dlog[m];
@@ -136,18 +146,31 @@ export function exampleGrad(net: TinyNet, X: ArrayLike<number>, off: number, lab
   return { loss, dh, fw };
 }
 
+/** Working buffers of exampleGrad; the returned dh and fw live in them until the next call. */
+export interface GradScratch {
+  fw: Forward;
+  dlog: Float64Array;
+  dh: Float64Array;
+}
+
+export function gradScratch(net: TinyNet): GradScratch {
+  return { fw: forwardBuffers(net), dlog: new Float64Array(net.dOut), dh: new Float64Array(net.dFf) };
+}
+
 /** Mean loss over n examples and the gradient of the mean. */
 export function batchLossAndGrad(net: TinyNet, X: Float64Array, labels: Int32Array): { loss: number; grads: TinyGrads } {
   const n = labels.length;
   const grads = zeroGrads(net);
+  const scratch = gradScratch(net);
   let loss = 0;
-  for (let t = 0; t < n; t++) loss += exampleGrad(net, X, t * net.dIn, labels[t], grads, 1 / n).loss;
+  for (let t = 0; t < n; t++) loss += exampleGrad(net, X, t * net.dIn, labels[t], grads, 1 / n, scratch).loss;
   return { loss: loss / n, grads };
 }
 
 export function batchLoss(net: TinyNet, X: Float64Array, labels: Int32Array): number {
+  const fw = forwardBuffers(net);
   let loss = 0;
-  for (let t = 0; t < labels.length; t++) loss -= Math.log(Math.max(forward(net, X, t * net.dIn).probs[labels[t]], 1e-300));
+  for (let t = 0; t < labels.length; t++) loss -= Math.log(Math.max(forward(net, X, t * net.dIn, fw).probs[labels[t]], 1e-300));
   return loss / labels.length;
 }
 
@@ -161,7 +184,8 @@ export function gdStep(net: TinyNet, g: TinyGrads, lr: number): void {
 /** Hidden activations of n inputs: n × dFf row-major. */
 export function hiddenActivations(net: TinyNet, X: Float64Array, n: number): Float64Array {
   const H = new Float64Array(n * net.dFf);
-  for (let t = 0; t < n; t++) H.set(forward(net, X, t * net.dIn).h, t * net.dFf);
+  const fw = forwardBuffers(net);
+  for (let t = 0; t < n; t++) H.set(forward(net, X, t * net.dIn, fw).h, t * net.dFf);
   return H;
 }
 
@@ -239,8 +263,9 @@ export function trainTiny(net: TinyNet, train: Dataset, held: Dataset, steps: nu
     trace.sparsity.push(activationSparsity(hiddenActivations(net, held.X, held.n), held.n, net.dFf));
     let s = 0;
     let c = 0;
+    const fw = forwardBuffers(net);
     for (let t = 0; t < held.n; t++) {
-      const pre = forward(net, held.X, t * net.dIn).pre;
+      const pre = forward(net, held.X, t * net.dIn, fw).pre;
       for (const p of pre) if (p > 0) (s += p), c++;
     }
     trace.meanPositivePre.push(c ? s / c : 0);
