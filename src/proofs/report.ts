@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../core/package-root.js';
+import { snakeKeys } from '../core/json.js';
 import {
   acrossSeeds,
   formatSource,
@@ -283,14 +284,6 @@ export function renderMarkdown(report: SpecReport, linkBase: string, expected?: 
   return lines.join('\n');
 }
 
-/** camelCase → snake_case for JSON keys (the CLI contract); values are left alone. */
-function snakeKeys(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(snakeKeys);
-  if (x && typeof x === 'object') {
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(v)]));
-  }
-  return x;
-}
 
 /** JSON twin of the report (snake_case keys; figure paths relative to the package root). */
 export function reportJson(report: SpecReport): string {
