@@ -5,8 +5,11 @@
 import { existsSync } from 'node:fs';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
+// TDA_CLI_FROM=dist runs the compiled JavaScript even in a source checkout: the test
+// suite builds dist/ once and starts the command from it, three times cheaper than tsx.
+const fromDist = process.env.TDA_CLI_FROM === 'dist';
 let main;
-if (existsSync(source)) {
+if (existsSync(source) && !fromDist) {
   const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
   esm.register();
   cjs.register();

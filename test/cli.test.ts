@@ -17,9 +17,9 @@ function expectCleanError(r: CliResult, pattern: RegExp, code = 2) {
 }
 
 describe('tda generate', () => {
-  it('--json reproduces the golden greedy output', async () => {
+  it('--json reproduces the golden greedy output (started through tsx, as a source checkout runs it)', async () => {
     const c = goldenCases()[2];
-    const r = await runCli(['generate', '--prompt', c.prompt, '--steps', String(c.steps), '--json']);
+    const r = await runCli(['generate', '--prompt', c.prompt, '--steps', String(c.steps), '--json'], { TDA_CLI_FROM: '' });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.prompt_tokens).toEqual(c.prompt_tokens);

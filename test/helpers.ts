@@ -47,7 +47,9 @@ export interface CliResult {
  * machine vitest's worker then misses its RPC deadline ("Timeout calling onTaskUpdate").
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return runNode([path.join(ROOT, 'bin/tda.js'), ...args], env, opts);
+  // From dist/, which test/setup/global.ts compiles from the current sources once per run
+  // (pass TDA_CLI_FROM: '' in env to start it through tsx, as a source checkout does).
+  return runNode([path.join(ROOT, 'bin/tda.js'), ...args], { TDA_CLI_FROM: 'dist', ...env }, opts);
 }
 
 /** Runs node with `args` (asynchronously; see runCli). */

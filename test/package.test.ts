@@ -38,7 +38,9 @@ function docBlocks(file: string): Record<string, string> {
 
 beforeAll(async () => {
   const work = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tda-pack-'));
-  const packed = await runProcess(npm, ['pack', '--silent', '--pack-destination', work], env, { cwd: ROOT });
+  // dist/ is already compiled from the current sources (test/setup/global.ts): no prepack
+  // rebuild, which would rewrite the files other test files are running.
+  const packed = await runProcess(npm, ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], env, { cwd: ROOT });
   expectOk(packed);
   tarball = path.join(work, packed.stdout.trim().split('\n').at(-1)!);
   consumer = path.join(work, 'consumer');

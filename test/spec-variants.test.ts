@@ -148,7 +148,7 @@ describe('shared-prefill quality (forced.ts)', () => {
 describe('tda generate --tda-variant', () => {
   // Asynchronous child processes: the worker stays responsive on a busy machine.
   const tda = (args: string[]) =>
-    promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'bin', 'tda.js'), ...args], { cwd: PACKAGE_ROOT })
+    promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'bin', 'tda.js'), ...args], { cwd: PACKAGE_ROOT, env: { ...process.env, TDA_CLI_FROM: 'dist' } })
       .then((r) => ({ code: 0, ...r }))
       .catch((e: { code: number; stdout: string; stderr: string }) => e);
 

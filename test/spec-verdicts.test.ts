@@ -40,6 +40,7 @@ describe('spec verdicts', () => {
   beforeAll(async () => {
     const run = await promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'bin', 'tda.js'), 'spec', '--json', '--reports', reports], {
       maxBuffer: 64 << 20,
+      env: { ...process.env, TDA_CLI_FROM: 'dist' }, // compiled by test/setup/global.ts
     }).catch((e: { stdout: string; stderr: string; code: number }) => e);
     stderr = run.stderr;
     report = JSON.parse(run.stdout);

@@ -146,7 +146,7 @@ describe('webgpu backend', () => {
 /** Runs the CLI in a child process without blocking the test worker. */
 function tda(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/tda.js'), ...args], { cwd: ROOT, env: { ...process.env, TDA_CLI_FROM: 'dist', ...env } });
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', reject);

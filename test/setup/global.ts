@@ -1,6 +1,12 @@
-// Once per `vitest run`: a scratch folder shared by every test file (each file runs in
-// its own worker process), where results that two files need — a backend's CLI
-// conformance report — are computed once (test/shared-run.ts). Removed at the end.
+// Once per `vitest run`:
+//  - the compiled package (`npm run build` → dist/, from the sources as they are now):
+//    the tests start the `tda` command from it (TDA_CLI_FROM=dist, test/helpers.ts),
+//    as an installed package runs, at a third of tsx's start-up cost; test/package.test.ts
+//    packs it;
+//  - a scratch folder shared by every test file (each file runs in its own worker
+//    process), where results that two files need — a backend's CLI conformance report
+//    — are computed once (test/shared-run.ts). Removed at the end.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +18,12 @@ declare module 'vitest' {
   }
 }
 
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
 export default function setup(project: TestProject): () => void {
+  // A clean build: files of deleted sources must not linger in dist/.
+  fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tda-shared-'));
   project.provide('sharedDir', dir);
   return () => fs.rmSync(dir, { recursive: true, force: true });
