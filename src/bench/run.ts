@@ -316,7 +316,11 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], n
       } catch (e) {
         m.ggufMissing!.f32 = `GGUF export failed: ${(e as Error).message.split('\n')[0]}`;
       }
-      m.ggufMissing!.f16 = 'not exported: the kit\'s GGUF writer (src/models/gguf-writer.ts) writes F32 tensors only';
+      try {
+        m.gguf.f16 = await ggufFor({ label: full, model, vocab: () => syntheticVocab(shape.vocabSize) }, 'F16');
+      } catch (e) {
+        m.ggufMissing!.f16 = `GGUF export failed: ${(e as Error).message.split('\n')[0]}`;
+      }
     }
     const r = await runPaperSuite(m, {
       promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
@@ -329,15 +333,15 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], n
   for (const b of loaded) b.dispose?.();
 }
 
-/** GGUF export of a model, cached in the temp folder by fingerprint (the synthetic one is 1.3 GB). */
-async function ggufFor(m: { label: string; model: Model; vocab: () => GgufVocab }): Promise<string> {
+/** GGUF export of a model, cached in the temp folder by fingerprint and type (the synthetic one is 1.3 GB in F32). */
+async function ggufFor(m: { label: string; model: Model; vocab: () => GgufVocab }, type: 'F32' | 'F16' = 'F32'): Promise<string> {
   const dir = path.join(os.tmpdir(), 'tda-bench');
   fs.mkdirSync(dir, { recursive: true });
   const hash = crypto.createHash('sha256').update(m.model.fingerprint).update('gguf-v1').digest('hex').slice(0, 16);
-  const file = path.join(dir, `${hash}.gguf`);
+  const file = path.join(dir, type === 'F32' ? `${hash}.gguf` : `${hash}-${type.toLowerCase()}.gguf`);
   if (!fs.existsSync(file)) {
     const tmp = `${file}.${process.pid}.part`;
-    exportGguf(m.model, m.vocab(), tmp, m.label);
+    exportGguf(m.model, m.vocab(), tmp, m.label, type);
     fs.renameSync(tmp, file);
   }
   return file;

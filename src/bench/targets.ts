@@ -82,7 +82,9 @@ function paperTargets(rows: PaperRow[]): Target[] {
       1.25,
       tdaF16 && llamaF16 ? llamaF16.total_ms / tdaF16.total_ms : undefined,
       '×',
-      llamaF16 ? undefined : 'not measured: no F16 GGUF for llama.cpp (the kit\'s GGUF writer writes F32 only); the F32 comparison below is the nearest measured',
+      tdaF16 && llamaF16
+        ? `${tdaF16.prompt_tokens} + ${tdaF16.new_tokens} tokens on ${model}: kit native-cpu-f16 TDA ${(tdaF16.total_ms / 1000).toFixed(2)} s, llama.cpp F16 dense ${(llamaF16.total_ms / 1000).toFixed(2)} s`
+        : 'not measured: no llama.cpp F16 GGUF row in this run (see skipped); the F32 comparison below is the nearest measured',
     ),
     {
       ...target(
