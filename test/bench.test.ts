@@ -213,6 +213,32 @@ describe('F16 GGUF export (the paper suite\'s llama.cpp F16 rows)', () => {
   }, 60_000);
 });
 
+describe('scale rows (load time, peak RSS, tokens/s per engine, each in its own process)', () => {
+  it('load a small synthetic F16 GGUF with native-cpu-f16 and with llama.cpp; the targets read the kit row', async () => {
+    const { scaleRow } = await import('../src/bench/scale.js');
+    const { writeSyntheticGguf, TINYLLAMA_SHAPE } = await import('../src/models/gguf-synthetic.js');
+    const shape = { ...TINYLLAMA_SHAPE, dim: 64, hiddenDim: 176, nLayers: 2, nHeads: 8, nKvHeads: 1, vocabSize: 320, seqLen: 128 };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-scale-')), 'small.gguf');
+    writeSyntheticGguf(file, shape, 3);
+    const kit = await scaleRow(file, 'small TinyLlama-like', 'native-cpu-f16', 8, 1);
+    expect(kit).toMatchObject({ suite: 'scale', engine: 'native-cpu-f16', steps: 8, file });
+    expect(kit.file_mb).toBeCloseTo(fs.statSync(file).size / 2 ** 20, 9);
+    expect(kit.load_ms).toBeGreaterThan(0);
+    expect(kit.load_rss_mb).toBeGreaterThan(20); // a Node process holds tens of MiB before any model
+    expect(kit.peak_rss_mb).toBeGreaterThanOrEqual(kit.load_rss_mb!);
+    expect(kit.tokens_per_s).toBeGreaterThan(0);
+    const lc = await scaleRow(file, 'small TinyLlama-like', 'llama.cpp', 8, 1);
+    expect(lc.engine).toBe('llama.cpp');
+    expect(lc.load_rss_mb).toBeNull();
+    expect(lc.tokens_per_s).toBeGreaterThan(0);
+    const t = evaluateTargets({ rows: [], copy_bandwidth_gbs: 20, prefill_overhead: null, scale_rows: [lc, kit] });
+    const load = t.find((x) => x.target.startsWith('scale: TinyLlama-1.1B-shape F16 GGUF load time'))!;
+    expect(load.measured).toBeCloseTo(kit.load_ms / 1000, 12);
+    expect(t.find((x) => x.target.includes('peak RSS after load'))!.measured).toBe(kit.load_rss_mb);
+    await expect(scaleRow(path.join(path.dirname(file), 'missing.gguf'), 'x', 'native-cpu-f16', 1, 1)).rejects.toThrow(/missing\.gguf/);
+  }, 60_000);
+});
+
 describe('paper suite (prompt + generation end to end)', () => {
   const paperRow = (backend: string, method: PaperRow['method'], weights: PaperRow['weights'], prefill: number, decode: number): PaperRow => ({
     suite: 'paper', backend, model: 'm', method, density: method === 'dense' ? 1 : 0.5, weights, prompt_tokens: 256, new_tokens: 128,

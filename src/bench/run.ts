@@ -20,7 +20,9 @@ import { runE2eSuite } from './suite-e2e.js';
 import { runFfnSuite } from './suite-ffn.js';
 import { runLayerSuite } from './suite-layer.js';
 import { evaluateTargets } from './targets.js';
-import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, Skipped, Suite, SuiteName } from './types.js';
+import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, ScaleRow, Skipped, Suite, SuiteName } from './types.js';
+import { scaleRow, syntheticGgufFile } from './scale.js';
+import { loadModel } from '../models/discovery.js';
 import { startHogs } from './contention.js';
 import { type PaperModel, runPaperSuite } from './suite-paper.js';
 import type { SyntheticShape } from '../reference/synthetic.js';
@@ -254,8 +256,9 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
     }
   }
   const paperRows: PaperRow[] = [];
+  const scaleRows: ScaleRow[] = [];
   if (o.suites.includes('paper')) {
-    await runPaper(o, paperRows, skipped, notes, progress);
+    await runPaper(o, paperRows, scaleRows, skipped, notes, progress);
   }
   progress.stop();
 
@@ -284,6 +287,7 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
     skipped,
     rows,
     paper_rows: paperRows,
+    scale_rows: scaleRows,
     prefill_overhead: prefill,
     targets: [],
     notes: [...new Set(notes)],
@@ -296,19 +300,51 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
 }
 
 /** The paper suite, one model at a time (the TinyLlama shape holds 4.4 GB of float32 weights). */
-async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], notes: string[], progress: Progress): Promise<void> {
+async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[], skipped: Skipped[], notes: string[], progress: Progress): Promise<void> {
   const { loaded, failed } = await loadBackends(['native-cpu', 'native-cpu-f16']);
   for (const f of failed) skipped.push({ backend: f.name, suite: 'paper', reason: f.reason });
   const backends = { f32: loaded.find((b) => b.name === 'native-cpu'), f16: loaded.find((b) => b.name === 'native-cpu-f16') };
   const promptTokens = o.quick ? 256 : 1024;
   const newTokens = o.quick ? 128 : 1024;
+  const paperRowsFor = async (m: PaperModel) => {
+    const r = await runPaperSuite(m, {
+      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
+      onStep: (l) => progress.tick(l, 2),
+    });
+    rows.push(...r.rows);
+    for (const why of r.skipped) skipped.push({ backend: why.startsWith('llama.cpp') ? 'llama.cpp' : 'native-cpu', suite: 'paper', reason: why });
+  };
   for (const name of o.paperModels ?? (Object.keys(PAPER_MODELS) as PaperModelName[])) {
     const { label, ...shape } = PAPER_MODELS[name];
     progress.tick(`paper ${label}: building the model`, 0);
-    const s: SyntheticShape = { ...shape, seqLen: promptTokens + newTokens + 8 };
-    const model = benchSyntheticModel(s, o.seed);
     const params = (shape.nLayers * (2 * shape.dim * shape.dim + 2 * shape.dim * (shape.dim * shape.nKvHeads) / shape.nHeads + 3 * shape.dim * shape.hiddenDim) + shape.vocabSize * shape.dim) / 1e6;
     const full = `${label} ${shape.dim}x${shape.hiddenDim} L${shape.nLayers} (${params.toFixed(0)}M params)`;
+    const scaleSteps = o.quick ? 16 : 64;
+    if (name === 'tinyllama') {
+      // The scale model is the synthetic F16 GGUF itself (src/models/gguf-synthetic.ts),
+      // loaded through the kit's GGUF loader as a user's file would be: its load time
+      // and peak RSS are measured in child processes, then the paper rows run on it.
+      progress.tick(`paper ${label}: writing the synthetic F16 GGUF`, 0);
+      const file = syntheticGgufFile({ ...shape, seqLen: 4096 }, o.seed);
+      for (const engine of ['native-cpu-f16', ...(o.llamaCpp ? ['llama.cpp'] : [])]) {
+        progress.tick(`paper ${label}: load ${engine}`, 0);
+        try {
+          scaleRows.push(await scaleRow(file, full, engine, scaleSteps, o.threads));
+        } catch (e) {
+          skipped.push({ backend: engine, suite: 'paper', reason: `${full} load: ${(e as Error).message.split('\n').filter(Boolean).pop()}` });
+        }
+      }
+      progress.tick(`paper ${label}: loading the model`, 0);
+      const model = await loadModel(file);
+      const m: PaperModel = {
+        label: full, model, gguf: { f16: file },
+        ggufMissing: { f32: 'not exported: this model is the synthetic F16 file itself (an F32 copy would add 4.4 GB on disk); llama.cpp F32 runs on the 341M model' },
+      };
+      await paperRowsFor(m);
+      continue;
+    }
+    const s: SyntheticShape = { ...shape, seqLen: promptTokens + newTokens + 8 };
+    const model = benchSyntheticModel(s, o.seed);
     const m: PaperModel = { label: full, model, gguf: {}, ggufMissing: {} };
     if (o.llamaCpp) {
       try {
@@ -322,12 +358,17 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], n
         m.ggufMissing!.f16 = `GGUF export failed: ${(e as Error).message.split('\n')[0]}`;
       }
     }
-    const r = await runPaperSuite(m, {
-      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
-      onStep: (l) => progress.tick(l, 2),
-    });
-    rows.push(...r.rows);
-    for (const why of r.skipped) skipped.push({ backend: why.startsWith('llama.cpp') ? 'llama.cpp' : 'native-cpu', suite: 'paper', reason: why });
+    if (m.gguf.f16) {
+      for (const engine of ['native-cpu-f16', ...(o.llamaCpp ? ['llama.cpp'] : [])]) {
+        progress.tick(`paper ${label}: load ${engine}`, 0);
+        try {
+          scaleRows.push(await scaleRow(m.gguf.f16, full, engine, scaleSteps, o.threads));
+        } catch (e) {
+          skipped.push({ backend: engine, suite: 'paper', reason: `${full} load: ${(e as Error).message.split('\n').filter(Boolean).pop()}` });
+        }
+      }
+    }
+    await paperRowsFor(m);
   }
   notes.push(`paper suite: ${promptTokens}-token prompt + ${newTokens} new tokens per row, methods one after another (not interleaved: each row is a whole scenario); prefill batched in blocks of 64 tokens; new tokens teacher-forced from a fixed list so every method decodes the same count`);
   for (const b of loaded) b.dispose?.();

@@ -3,7 +3,7 @@
 // target's unit); a target whose inputs did not run is reported as not measured.
 
 import type { Method } from '../reference/policies/types.js';
-import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, Suite, Target } from './types.js';
+import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, ScaleRow, Suite, Target } from './types.js';
 
 type Find = (backend: string, suite: Suite, method: Method, density: number, shape?: (s: string) => boolean) => BenchRow | undefined;
 
@@ -21,7 +21,7 @@ function target(name: string, goal: number, measured: number | undefined | null,
 }
 
 export function evaluateTargets(
-  r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gbs'> & { prefill_overhead: PrefillOverhead | null; paper_rows?: PaperRow[]; contended?: boolean },
+  r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gbs'> & { prefill_overhead: PrefillOverhead | null; paper_rows?: PaperRow[]; scale_rows?: ScaleRow[]; contended?: boolean },
 ): Target[] {
   const find = rowFinder(r.rows);
   const synth = (s: string) => s.startsWith('synthetic');
@@ -36,6 +36,7 @@ export function evaluateTargets(
   const storiesRef = find('reference', 'e2e', 'dense', 1, (x) => x === 'stories260K');
   return [
     ...paperTargets(r.paper_rows ?? []),
+    ...scaleTargets(r.scale_rows ?? []),
     target(
       `e2e stories260K: native-cpu dense vs reference dense (tokens/s${r.contended ? ', two CPU hogs running' : ''})`,
       1,
@@ -115,4 +116,14 @@ function paperTargets(rows: PaperRow[]): Target[] {
     });
   }
   return out;
+}
+
+/** Issue 11 "Scale": the TinyLlama-shape F16 GGUF loads in ≤ 60 s with peak RSS ≤ 6 GB, on the kit. */
+function scaleTargets(rows: ScaleRow[]): Target[] {
+  const kit = rows.find((x) => x.model.includes('TinyLlama') && x.engine !== 'llama.cpp');
+  const note = kit ? `${kit.engine}, ${kit.file_mb.toFixed(0)} MiB file; peak RSS with ${kit.steps} decode steps after the load: ${kit.peak_rss_mb.toFixed(0)} MiB` : undefined;
+  return [
+    target('scale: TinyLlama-1.1B-shape F16 GGUF load time (kit)', 60, kit ? kit.load_ms / 1000 : undefined, 's', note, true),
+    target('scale: TinyLlama-1.1B-shape F16 GGUF peak RSS after load (kit)', 6144, kit?.load_rss_mb ?? undefined, 'MiB', note, true),
+  ];
 }
