@@ -329,3 +329,29 @@ describe('paper suite (prompt + generation end to end)', () => {
     expect(stderr).toMatch(/unknown model "gpt5"/);
   });
 });
+
+describe('e2e suite on a user\'s model (--model)', () => {
+  it('times the kit on a GGUF file and llama.cpp on that same file, with no synthetic model', async () => {
+    const { runBench, DEFAULT_SYNTHETIC } = await import('../src/bench/run.js');
+    const { writeSyntheticGguf, TINYLLAMA_SHAPE } = await import('../src/models/gguf-synthetic.js');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-e2e-model-')), 'mine.gguf');
+    writeSyntheticGguf(file, { ...TINYLLAMA_SHAPE, dim: 64, hiddenDim: 176, nLayers: 2, nHeads: 8, nKvHeads: 1, vocabSize: 320, seqLen: 128 }, 4);
+    const r = await runBench({
+      suites: ['e2e'], backends: ['native-cpu'], methods: ['dense', 'tda'], densities: [0.5], ctx: 64, quick: true, dim: 64, hiddenDim: 96,
+      seed: 1, synthetic: DEFAULT_SYNTHETIC, llamaCpp: true, threads: 1, model: file,
+    });
+    expect(r.rows.map((x) => `${x.backend}/${x.method}/${x.shape}`)).toEqual([
+      'native-cpu/dense/mine.gguf 64x176 L2', 'native-cpu/tda/mine.gguf 64x176 L2', 'llama.cpp/dense/mine.gguf 64x176 L2',
+    ]);
+    expect(r.rows.every((x) => x.tokens_per_s! > 0)).toBe(true);
+    expect(r.rows[2].note).toMatch(/--model GGUF file itself/);
+    expect(r.prefill_overhead).toBeNull();
+  }, 60_000);
+
+  it('refuses --model with another suite, in one line (exit 2)', async () => {
+    const { code, stderr } = await runCli(['bench', '--suite', 'paper', '--model', 'x.gguf', '--no-progress']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/--model applies to --suite e2e only/);
+  });
+});

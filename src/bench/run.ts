@@ -22,7 +22,8 @@ import { runLayerSuite } from './suite-layer.js';
 import { evaluateTargets } from './targets.js';
 import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, ScaleRow, Skipped, Suite, SuiteName } from './types.js';
 import { scaleRow, syntheticGgufFile } from './scale.js';
-import { loadModel } from '../models/discovery.js';
+import { detectFormat, loadModel } from '../models/discovery.js';
+import { UserError } from '../errors.js';
 import { startHogs } from './contention.js';
 import { type PaperModel, runPaperSuite } from './suite-paper.js';
 import type { SyntheticShape } from '../reference/synthetic.js';
@@ -57,6 +58,8 @@ export interface BenchOptions {
   progress?: Progress;
   /** Start two CPU hogs for the whole run (a busy machine, measured). */
   contended?: boolean;
+  /** e2e suite: a user's model file (any format the kit loads) instead of stories260K and the synthetic model. */
+  model?: string;
   /** paper suite: which synthetic models (default both). */
   paperModels?: PaperModelName[];
 }
@@ -173,24 +176,28 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
   let prefill: PrefillOverhead | null = null;
   let gguf: Record<string, unknown> | null = null;
   if (o.suites.includes('e2e')) {
-    const models: { label: string; model: Model; vocab: () => GgufVocab; prompt: number[]; small: boolean }[] = [];
+    const models: E2eModel[] = [];
     const storiesFile = o.modelDir ? path.join(o.modelDir, 'stories260K.bin') : undefined;
-    if (storiesFile && fs.existsSync(storiesFile)) {
+    if (o.model) {
+      models.push(await userModel(o.model, o.quick, progress));
+    } else if (storiesFile && fs.existsSync(storiesFile)) {
       const model = loadCheckpoint(storiesFile);
       const tok = loadTokenizer(path.join(o.modelDir!, 'tok512.bin'), model.config.vocabSize);
-      models.push({ label: 'stories260K', model, vocab: () => vocabFromTokenizer(tok), prompt: tok.encode('Once upon a time, there was a little girl named Lily. She'), small: true });
+      models.push({ label: 'stories260K', model, vocab: () => vocabFromTokenizer(tok), prompt: tok.encode('Once upon a time, there was a little girl named Lily. She'), small: true, golden: true });
     } else {
       skipped.push({ backend: 'all', suite: 'e2e', reason: 'stories260K.bin not found in the model folder (TDA_MODEL_DIR)' });
     }
-    progress.tick('building synthetic model', 0);
     const s = o.synthetic;
-    const synthetic = benchSyntheticModel({ ...s, seqLen: 1024 + 64 }, o.seed);
+    const synthetic = o.model ? null : benchSyntheticModel({ ...s, seqLen: 1024 + 64 }, o.seed);
+    if (synthetic) {
+    progress.tick('building synthetic model', 0);
     const params = (s.nLayers * (4 * s.dim * s.dim + 3 * s.dim * s.hiddenDim) + s.vocabSize * s.dim) / 1e6;
     const synthLabel = `synthetic ${s.dim}x${s.hiddenDim} L${s.nLayers} V${s.vocabSize} (${params.toFixed(0)}M params)`;
     const promptLen = o.quick ? 8 : 32;
     const synthPrompt = [1, ...Array.from({ length: promptLen - 1 }, (_, i) => 259 + ((i * 7919) % (s.vocabSize - 259)))];
     models.push({ label: synthLabel, model: synthetic, vocab: () => syntheticVocab(s.vocabSize), prompt: synthPrompt, small: false });
     progress.tick('synthetic model', 2);
+    }
 
     for (const m of models) {
       for (const b of loaded) {
@@ -228,7 +235,10 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
     }
 
     const best = loaded.find((b) => b.name === 'native-cpu') ?? loaded.find((b) => b.name === 'tfjs-wasm');
-    if (best) {
+    if (best && !synthetic) {
+      skipped.push({ backend: best.name, suite: 'e2e', reason: 'prefill overhead: measured on the synthetic model only (a 1024-token prompt); not with --model' });
+    } else if (best && synthetic) {
+      const synthLabel = models[models.length - 1].label;
       progress.tick(`prefill overhead ${best.name}`, 0);
       try {
         const p = measurePrefillOverhead(best, synthetic, {
@@ -374,6 +384,45 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[]
   for (const b of loaded) b.dispose?.();
 }
 
+/** A model of the e2e suite. */
+interface E2eModel {
+  label: string;
+  model: Model;
+  vocab: () => GgufVocab;
+  prompt: number[];
+  /** Small enough for the reference backend and for many timed tokens. */
+  small: boolean;
+  /** stories260K: llama.cpp's tokens on its export are checked against run.c's golden tokens. */
+  golden?: boolean;
+  /** A GGUF file of the model itself: llama.cpp runs it as is (no export). */
+  ggufFile?: string;
+}
+
+/**
+ * `--model M`: a user's file in any format the kit loads. The prompt is fixed token ids
+ * (BOS, then ids spread over the vocabulary), so no tokenizer is needed; llama.cpp runs
+ * beside the kit on M itself when M is GGUF, and not otherwise (exporting another
+ * format to GGUF would time a file the user does not have).
+ */
+async function userModel(file: string, quick: boolean, progress: Progress): Promise<E2eModel> {
+  progress.tick(`loading ${path.basename(file)}`, 0);
+  const model = await loadModel(file);
+  const c = model.config;
+  const n = Math.min(quick ? 8 : 32, c.seqLen - 64);
+  if (n < 2) throw new UserError(`${file}: context length ${c.seqLen} is too short for the e2e suite (needs ≥ 66 positions)`);
+  const prompt = [1, ...Array.from({ length: n - 1 }, (_, i) => 3 + ((i * 7919) % (c.vocabSize - 3)))];
+  const small = c.nLayers * c.dim * c.hiddenDim * (c.ffnKind === 'swiglu' || c.ffnKind === 'geglu' ? 3 : 2) <= REFERENCE_MAX_FFN_WEIGHTS;
+  const gguf = detectFormat(file).format === 'gguf' ? detectFormat(file).path : undefined;
+  return {
+    label: `${path.basename(file)} ${c.dim}x${c.hiddenDim} L${c.nLayers}`,
+    model,
+    vocab: () => { throw new Error('not exported: llama.cpp runs only on a GGUF --model'); },
+    prompt,
+    small,
+    ggufFile: gguf,
+  };
+}
+
 /** GGUF export of a model, cached in the temp folder by fingerprint and type (the synthetic one is 1.3 GB in F32). */
 async function ggufFor(m: { label: string; model: Model; vocab: () => GgufVocab }, type: 'F32' | 'F16' = 'F32'): Promise<string> {
   const dir = path.join(os.tmpdir(), 'tda-bench');
@@ -389,7 +438,7 @@ async function ggufFor(m: { label: string; model: Model; vocab: () => GgufVocab 
 }
 
 async function llamaCppRow(
-  m: { label: string; model: Model; vocab: () => GgufVocab; prompt: number[]; small: boolean },
+  m: E2eModel,
   o: BenchOptions,
   warmup: number,
   runs: number,
@@ -398,7 +447,7 @@ async function llamaCppRow(
 ): Promise<{ row?: BenchRow; gguf?: Record<string, unknown> }> {
   let file: string;
   try {
-    file = await ggufFor(m);
+    file = m.ggufFile ?? (await ggufFor(m));
   } catch (e) {
     skipped.push({ backend: 'llama.cpp', suite: 'e2e', reason: `${m.label}: GGUF export failed: ${(e as Error).message.split('\n')[0]}` });
     return {};
@@ -406,7 +455,7 @@ async function llamaCppRow(
   const gguf: Record<string, unknown> = { [m.label]: file };
   try {
     const c = m.model.config;
-    if (m.small && o.goldenFile && fs.existsSync(o.goldenFile)) {
+    if (m.golden && o.goldenFile && fs.existsSync(o.goldenFile)) {
       // The export's proof: llama.cpp's greedy tokens equal run.c's golden tokens.
       const golden = JSON.parse(fs.readFileSync(o.goldenFile, 'utf8')).cases[0] as { prompt_tokens: number[]; greedy_tokens: number[] };
       const g = await runLlamaCpp({ modelPath: file, prompt: golden.prompt_tokens, generate: golden.greedy_tokens.length, threads: o.threads, contextSize: c.seqLen });
@@ -431,7 +480,7 @@ async function llamaCppRow(
         median_ms: t.median, q1_ms: t.q1, q3_ms: t.q3, min_ms: t.min, max_ms: t.max, runs: t.n,
         speedup_vs_dense: 1, ceiling: ceiling(bytes, bytes), bytes_touched: bytes, effective_gbs: bytes / (t.median * 1e6),
         tokens_per_s: 1000 / t.median,
-        note: 'dense F32 GGUF of the same weights; timed after the kit rows, not interleaved (another engine, async API)',
+        note: `${m.ggufFile ? 'dense, on the --model GGUF file itself' : 'dense F32 GGUF of the same weights'}; timed after the kit rows, not interleaved (another engine, async API)`,
       },
     };
   } catch (e) {
