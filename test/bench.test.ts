@@ -182,6 +182,63 @@ describe('GGUF export through llama.cpp', () => {
   });
 });
 
+describe('F16 GGUF export (the paper suite\'s llama.cpp F16 rows)', () => {
+  // The export rounds every matrix to F16 (nearest even), as native-cpu-f16 stores its
+  // weights; the kit reads the file back (F16 decodes exactly) and runs native-cpu-f16,
+  // so both engines hold the same weights, token embedding included. Their arithmetic
+  // differs by design: llama.cpp's CPU matmul rounds the activations to F16 before its
+  // F16 dot products, the kit keeps them float32 (test/models-gguf.test.ts, note). So
+  // logits differ by that rounding and only the greedy tokens are compared: on
+  // stories260K they agree for all 64 tokens checked.
+  it('llama.cpp\'s greedy tokens on the F16 export of stories260K equal native-cpu-f16\'s', async () => {
+    const { loadModelFiles, embeddedModelDir } = await import('../src/models/discovery.js');
+    const { loadGguf } = await import('../src/models/gguf.js');
+    const { vocabFromTokenizer } = await import('../src/bench/llama-export.js');
+    const { runLlamaCpp } = await import('../src/bench/llama-cpp.js');
+    const { createNativeCpuBackend } = await import('../src/backends/native-cpu/index.js');
+    const { generate } = await import('../src/reference/generate.js');
+    const { densePolicy } = await import('../src/reference/policies/dense.js');
+    const dir = embeddedModelDir();
+    const { model, tokenizer } = await loadModelFiles({ model: path.join(dir, 'stories260K.bin'), tokenizer: path.join(dir, 'tok512.bin') });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-gguf-f16-')), 'stories260K-f16.gguf');
+    exportGguf(model, vocabFromTokenizer(tokenizer as SentencePieceTokenizer), file, 'stories260K', 'F16');
+    const h = await readGgufHeader(file);
+    expect(h.tensors.filter((t) => t.ne.length === 2).every((t) => t.type === 1)).toBe(true); // every matrix F16
+    const { model: fromFile } = await loadGguf(file);
+    const prompt = (tokenizer as SentencePieceTokenizer).encode('Once upon a time, there was a little girl');
+    const kit = generate(fromFile, { promptTokens: prompt, steps: prompt.length + 64, policy: densePolicy(), kernels: createNativeCpuBackend('f16').kernels });
+    expect(kit.tokens.length).toBe(65);
+    const lc = await runLlamaCpp({ modelPath: file, prompt, generate: kit.tokens.length, threads: 1, contextSize: 128 });
+    expect(lc.tokens).toEqual(kit.tokens);
+  }, 60_000);
+});
+
+describe('scale rows (load time, peak RSS, tokens/s per engine, each in its own process)', () => {
+  it('load a small synthetic F16 GGUF with native-cpu-f16 and with llama.cpp; the targets read the kit row', async () => {
+    const { scaleRow } = await import('../src/bench/scale.js');
+    const { writeSyntheticGguf, TINYLLAMA_SHAPE } = await import('../src/models/gguf-synthetic.js');
+    const shape = { ...TINYLLAMA_SHAPE, dim: 64, hiddenDim: 176, nLayers: 2, nHeads: 8, nKvHeads: 1, vocabSize: 320, seqLen: 128 };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-scale-')), 'small.gguf');
+    writeSyntheticGguf(file, shape, 3);
+    const kit = await scaleRow(file, 'small TinyLlama-like', 'native-cpu-f16', 8, 1);
+    expect(kit).toMatchObject({ suite: 'scale', engine: 'native-cpu-f16', steps: 8, file });
+    expect(kit.file_mb).toBeCloseTo(fs.statSync(file).size / 2 ** 20, 9);
+    expect(kit.load_ms).toBeGreaterThan(0);
+    expect(kit.load_rss_mb).toBeGreaterThan(20); // a Node process holds tens of MiB before any model
+    expect(kit.peak_rss_mb).toBeGreaterThanOrEqual(kit.load_rss_mb!);
+    expect(kit.tokens_per_s).toBeGreaterThan(0);
+    const lc = await scaleRow(file, 'small TinyLlama-like', 'llama.cpp', 8, 1);
+    expect(lc.engine).toBe('llama.cpp');
+    expect(lc.load_rss_mb).toBeNull();
+    expect(lc.tokens_per_s).toBeGreaterThan(0);
+    const t = evaluateTargets({ rows: [], copy_bandwidth_gbs: 20, prefill_overhead: null, scale_rows: [lc, kit] });
+    const load = t.find((x) => x.target.startsWith('scale: TinyLlama-1.1B-shape F16 GGUF load time'))!;
+    expect(load.measured).toBeCloseTo(kit.load_ms / 1000, 12);
+    expect(t.find((x) => x.target.includes('peak RSS after load'))!.measured).toBe(kit.load_rss_mb);
+    await expect(scaleRow(path.join(path.dirname(file), 'missing.gguf'), 'x', 'native-cpu-f16', 1, 1)).rejects.toThrow(/missing\.gguf/);
+  }, 60_000);
+});
+
 describe('paper suite (prompt + generation end to end)', () => {
   const paperRow = (backend: string, method: PaperRow['method'], weights: PaperRow['weights'], prefill: number, decode: number): PaperRow => ({
     suite: 'paper', backend, model: 'm', method, density: method === 'dense' ? 1 : 0.5, weights, prompt_tokens: 256, new_tokens: 128,
@@ -204,6 +261,12 @@ describe('paper suite (prompt + generation end to end)', () => {
     const f16 = t.find((x) => x.target.includes('F16 weights'))!;
     expect(f16.measured).toBeNull();
     expect(f16.note).toMatch(/F16 GGUF/);
+    // With the F16 rows: llama.cpp F16 total over native-cpu-f16 TDA total.
+    const withF16 = [...paper_rows, paperRow('llama.cpp', 'dense', 'f16', 2000, 6000), paperRow('native-cpu-f16', 'tda', 'f16', 2100, 3000)];
+    const f16m = evaluateTargets({ rows: [], copy_bandwidth_gbs: 20, prefill_overhead: null, paper_rows: withF16 }).find((x) => x.target.includes('F16 weights'))!;
+    expect(f16m.measured).toBeCloseTo(8000 / 5100, 12);
+    expect(f16m.met).toBe(true);
+    expect(f16m.by).toBeCloseTo(8000 / 5100 - 1.25, 12);
     const f32 = t.find((x) => x.target.includes('F32 weights (informational)'))!;
     expect(f32.measured).toBeCloseTo(13500 / 8050, 12);
     expect(f32.met).toBeNull();
@@ -264,5 +327,31 @@ describe('paper suite (prompt + generation end to end)', () => {
     expect(code).toBe(2); // a usage error
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/unknown model "gpt5"/);
+  });
+});
+
+describe('e2e suite on a user\'s model (--model)', () => {
+  it('times the kit on a GGUF file and llama.cpp on that same file, with no synthetic model', async () => {
+    const { runBench, DEFAULT_SYNTHETIC } = await import('../src/bench/run.js');
+    const { writeSyntheticGguf, TINYLLAMA_SHAPE } = await import('../src/models/gguf-synthetic.js');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-e2e-model-')), 'mine.gguf');
+    writeSyntheticGguf(file, { ...TINYLLAMA_SHAPE, dim: 64, hiddenDim: 176, nLayers: 2, nHeads: 8, nKvHeads: 1, vocabSize: 320, seqLen: 128 }, 4);
+    const r = await runBench({
+      suites: ['e2e'], backends: ['native-cpu'], methods: ['dense', 'tda'], densities: [0.5], ctx: 64, quick: true, dim: 64, hiddenDim: 96,
+      seed: 1, synthetic: DEFAULT_SYNTHETIC, llamaCpp: true, threads: 1, model: file,
+    });
+    expect(r.rows.map((x) => `${x.backend}/${x.method}/${x.shape}`)).toEqual([
+      'native-cpu/dense/mine.gguf 64x176 L2', 'native-cpu/tda/mine.gguf 64x176 L2', 'llama.cpp/dense/mine.gguf 64x176 L2',
+    ]);
+    expect(r.rows.every((x) => x.tokens_per_s! > 0)).toBe(true);
+    expect(r.rows[2].note).toMatch(/--model GGUF file itself/);
+    expect(r.prefill_overhead).toBeNull();
+  }, 60_000);
+
+  it('refuses --model with another suite, in one line (exit 2)', async () => {
+    const { code, stderr } = await runCli(['bench', '--suite', 'paper', '--model', 'x.gguf', '--no-progress']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/--model applies to --suite e2e only/);
   });
 });

@@ -16,7 +16,8 @@ import { griffinPolicy } from '../src/reference/policies/griffin.js';
 import { Rng } from '../src/reference/random.js';
 import { syntheticModel } from '../src/reference/synthetic.js';
 import { ROOT } from './helpers.js';
-import { firstDiff } from './prefill-cases.js';
+import { checkPrefillLayer } from '../src/conformance/batched.js';
+import { compareBlockPrefill, firstDiff, tailShapedModel } from './prefill-cases.js';
 
 // The native addon is part of the tested build (npm ci compiles it; .ci/run installs g++):
 // these tests fail, never skip, when it is missing.
@@ -107,6 +108,26 @@ describe('native-cpu half-precision weights', () => {
         half.kernels.matvec(q1, L.wq, x, 84, 84);
         full.kernels.matvec(q2, R.wq, x, 84, 84);
         expect(firstDiff(q1, q2)).toBe(-1);
+      });
+
+      // The batched prefill reads the same stored half-precision weights in the same
+      // summation order as the per-token kernels, so the two prefills agree bit for bit.
+      it('block prefill equals token-by-token prefill bit for bit (activations, Griffin masks, logits) for every FFN kind', () => {
+        for (const dim of [84, 60])
+          for (const kind of ['swiglu', 'geglu', 'relu', 'gelu'] as const)
+            for (const block of [3, 64]) {
+              const r = compareBlockPrefill(tailShapedModel(kind, dim), half.kernels, block);
+              expect(r.diff, `${kind}, dim ${dim}, blocks of ${block}`).toBeNull();
+              expect(r.observed).toBeGreaterThan(0);
+            }
+      });
+
+      it('passes the exact conformance row kernel prefillLayer (residual stream, activations, K/V cache)', () => {
+        expect(half.kernels.prefillLayer).toBeTypeOf('function');
+        const ctx = { backend: half.name, device: 'cpu', precision: half.info().precision, seed: 11, runs: 40, quick: true, replay: 'tda conformance' };
+        const row = checkPrefillLayer(half.kernels, ctx)!;
+        expect(row.counterexample?.message).toBeUndefined();
+        expect(row.verdict).toBe('pass');
       });
 
       it('generates (block prefill, Griffin masks, logits) exactly as float32 on the rounded weights', () => {

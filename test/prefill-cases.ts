@@ -75,8 +75,9 @@ export function compareBlockPrefill(model: Model, kernels: Kernels, block: numbe
  * a partial one; 5 16-column tiles and a partial one), 203 neurons (not a multiple of
  * the 3-row GEMM tile, of 16, or of the 64-term row-sum group), grouped KV heads.
  * Weight rows × columns × tokens exceed the addon's threading threshold, so the
- * threaded paths run too.
+ * threaded paths run too. `dim` 60 (60 mod 16 = 12) instead makes the batched down
+ * projection's last 16-column tile partial across both of its 8-float halves.
  */
-export function tailShapedModel(ffnKind: 'swiglu' | 'geglu' | 'relu' | 'gelu'): Model {
-  return syntheticModel({ dim: 84, hiddenDim: 203, nLayers: 2, nHeads: 6, nKvHeads: 2, vocabSize: 50, seqLen: 64, ffnKind }, 3);
+export function tailShapedModel(ffnKind: 'swiglu' | 'geglu' | 'relu' | 'gelu', dim = 84): Model {
+  return syntheticModel({ dim, hiddenDim: 203, nLayers: 2, nHeads: 6, nKvHeads: 2, vocabSize: 50, seqLen: 64, ffnKind }, 3);
 }

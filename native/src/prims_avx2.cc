@@ -5,6 +5,8 @@
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>
 
+#include <array>
+
 #include "prims.h"
 
 namespace tda {
@@ -17,9 +19,18 @@ inline __m256i tailMask(int64_t rem) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rem)), idx);
 }
 
+// The first n elements of p (n may be ≥ 8 or ≤ 0: a 16-column tile asks for len and
+// len − 8 elements of its two halves), zero-padded to 8.
+template <class T>
+std::array<T, 8> tail(const T* p, int64_t n) {
+  std::array<T, 8> buf{};
+  for (int64_t i = 0; i < n && i < 8; i++) buf[i] = p[i];
+  return buf;
+}
+
 // Weight loaders, one per storage type: 8 weights → 8 floats (exact conversions:
 // F16 with the F16C instruction, BF16 by moving its 16 bits to the top of a float).
-// loadN reads only n < 8 elements (the rest 0), like a masked float load.
+// loadN reads only the first n elements (the rest 0), like a masked float load.
 struct LF32 {
   using T = float;
   static __m256 load(const T* p) { return _mm256_loadu_ps(p); }
@@ -28,11 +39,7 @@ struct LF32 {
 struct LF16 {
   using T = uint16_t;
   static __m256 load(const T* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-  static __m256 loadN(const T* p, int64_t n) {
-    alignas(16) T buf[8] = {0};
-    for (int64_t i = 0; i < n; i++) buf[i] = p[i];
-    return load(buf);
-  }
+  static __m256 loadN(const T* p, int64_t n) { return load(tail<T>(p, n).data()); }
 };
 struct LBF16 {
   using T = uint16_t;
@@ -40,11 +47,7 @@ struct LBF16 {
     const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
   }
-  static __m256 loadN(const T* p, int64_t n) {
-    alignas(16) T buf[8] = {0};
-    for (int64_t i = 0; i < n; i++) buf[i] = p[i];
-    return load(buf);
-  }
+  static __m256 loadN(const T* p, int64_t n) { return load(tail<T>(p, n).data()); }
 };
 
 // The fixed reduction tree of prims.h: lanes l+(l+4), then l+(l+2), then l+(l+1).

@@ -33,6 +33,8 @@ export interface LlamaCppRun {
   perTokenMs: number[];
   /** Greedy tokens generated after the prompt. */
   tokens: number[];
+  /** llama.loadModel's wall time (the file is memory-mapped). */
+  loadMs?: number;
   /** Batched prefill of `prefillTokens` tokens, if asked. */
   prefillMs?: number;
   systemInfo: string;
@@ -72,9 +74,11 @@ export async function runLlamaCpp(o: LlamaCppOptions): Promise<LlamaCppRun> {
     progressLogs: false,
   });
   try {
+    const tLoad = performance.now();
     const model = await llama.loadModel({ modelPath: o.modelPath, gpuLayers: 0 });
+    const loadMs = performance.now() - tLoad;
     try {
-      const run: LlamaCppRun = { perTokenMs: [], tokens: [], systemInfo: llama.systemInfo, threads: o.threads, version: '' };
+      const run: LlamaCppRun = { perTokenMs: [], tokens: [], systemInfo: llama.systemInfo, threads: o.threads, version: '', loadMs };
       run.version = packageVersion();
       {
         const ctx = await model.createContext({ contextSize: o.contextSize, threads: o.threads, sequences: 1 });

@@ -1,5 +1,6 @@
-// Exports a kit model (llama2.c layout) to GGUF F32 for llama.cpp, so the llama.cpp
-// baseline runs exactly the same weights.
+// Exports a kit model (llama2.c layout) to GGUF F32 or F16 for llama.cpp, so the
+// llama.cpp baseline runs exactly the same weights (F16: the same weights rounded to
+// nearest even, as native-cpu-f16 rounds them).
 //
 // Weights: our matrices are row-major out × in, which is llama.cpp's layout (GGUF
 // ne = [in, out]). The one exception is the FFN down projection, which the kit
@@ -54,10 +55,10 @@ export function vocabFromTokenizer(tok: SentencePieceTokenizer): GgufVocab {
   return { tokens, scores: Float32Array.from(tok.scores), types };
 }
 
-/** llama2.c layout → GGUF `llama` F32 (src/models/gguf-export.ts), the llama.cpp baseline's file. */
-export function exportGguf(model: Model, vocab: GgufVocab, file: string, name: string): { bytes: number } {
+/** llama2.c layout → GGUF `llama` F32 or F16 (src/models/gguf-export.ts), the llama.cpp baseline's file. */
+export function exportGguf(model: Model, vocab: GgufVocab, file: string, name: string, type: 'F32' | 'F16' = 'F32'): { bytes: number } {
   if (model.config.ffnKind !== 'swiglu') throw new Error(`GGUF export supports LLaMA (SwiGLU) models only, not ${model.config.ffnKind}`);
   // The shared classifier of llama2.c is written out as output.weight, as before.
   const untied = model.weights.classifier === model.weights.tokenEmbedding ? { ...model, weights: { ...model.weights, classifier: model.weights.tokenEmbedding.slice() } } : model;
-  return writeModelGguf(untied, vocab, file, { name, architecture: 'llama', type: 'F32' });
+  return writeModelGguf(untied, vocab, file, { name, architecture: 'llama', type });
 }

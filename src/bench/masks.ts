@@ -65,18 +65,22 @@ export function tdaAtDensity(model: Model, density: number): FfnPolicy {
  * TT with per-layer thresholds at the `density` quantile of the prompt tokens'
  * magnitudes |a|·‖W_down[:, i]‖: generation tokens then keep about that fraction.
  */
-export function ttAtDensity(model: Model, density: number): FfnPolicy {
+export function ttAtDensity(model: Model, density: number): FfnPolicy & { thresholds(): number[] | null } {
   const { dim, nLayers } = model.config;
   const norms = model.weights.layers.map((l) => downColumnNorms(l.ffn, dim));
   const seen: number[][] = Array.from({ length: nLayers }, () => []);
   let inner: FfnPolicy | null = null;
+  let taus: number[] | null = null;
   return {
     method: 'tt',
+    /** The per-layer thresholds, once the prompt has ended. */
+    thresholds: () => taus,
     observePrompt(layer, a) {
       for (let i = 0; i < a.length; i++) seen[layer].push(Math.abs(a[i]) * norms[layer][i]);
     },
     endPrompt() {
-      inner = ttPolicy(model, seen.map((v) => keepThreshold(v, density)));
+      taus = seen.map((v) => keepThreshold(v, density));
+      inner = ttPolicy(model, taus);
     },
     plan: () => ({ kind: 'perToken' }),
     selectForToken: (layer, a) => inner!.selectForToken(layer, a),

@@ -20,7 +20,10 @@ import { runE2eSuite } from './suite-e2e.js';
 import { runFfnSuite } from './suite-ffn.js';
 import { runLayerSuite } from './suite-layer.js';
 import { evaluateTargets } from './targets.js';
-import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, Skipped, Suite, SuiteName } from './types.js';
+import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, ScaleRow, Skipped, Suite, SuiteName } from './types.js';
+import { scaleRow, syntheticGgufFile } from './scale.js';
+import { detectFormat, loadModel } from '../models/discovery.js';
+import { UserError } from '../errors.js';
 import { startHogs } from './contention.js';
 import { type PaperModel, runPaperSuite } from './suite-paper.js';
 import type { SyntheticShape } from '../reference/synthetic.js';
@@ -55,6 +58,8 @@ export interface BenchOptions {
   progress?: Progress;
   /** Start two CPU hogs for the whole run (a busy machine, measured). */
   contended?: boolean;
+  /** e2e suite: a user's model file (any format the kit loads) instead of stories260K and the synthetic model. */
+  model?: string;
   /** paper suite: which synthetic models (default both). */
   paperModels?: PaperModelName[];
 }
@@ -171,24 +176,28 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
   let prefill: PrefillOverhead | null = null;
   let gguf: Record<string, unknown> | null = null;
   if (o.suites.includes('e2e')) {
-    const models: { label: string; model: Model; vocab: () => GgufVocab; prompt: number[]; small: boolean }[] = [];
+    const models: E2eModel[] = [];
     const storiesFile = o.modelDir ? path.join(o.modelDir, 'stories260K.bin') : undefined;
-    if (storiesFile && fs.existsSync(storiesFile)) {
+    if (o.model) {
+      models.push(await userModel(o.model, o.quick, progress));
+    } else if (storiesFile && fs.existsSync(storiesFile)) {
       const model = loadCheckpoint(storiesFile);
       const tok = loadTokenizer(path.join(o.modelDir!, 'tok512.bin'), model.config.vocabSize);
-      models.push({ label: 'stories260K', model, vocab: () => vocabFromTokenizer(tok), prompt: tok.encode('Once upon a time, there was a little girl named Lily. She'), small: true });
+      models.push({ label: 'stories260K', model, vocab: () => vocabFromTokenizer(tok), prompt: tok.encode('Once upon a time, there was a little girl named Lily. She'), small: true, golden: true });
     } else {
       skipped.push({ backend: 'all', suite: 'e2e', reason: 'stories260K.bin not found in the model folder (TDA_MODEL_DIR)' });
     }
-    progress.tick('building synthetic model', 0);
     const s = o.synthetic;
-    const synthetic = benchSyntheticModel({ ...s, seqLen: 1024 + 64 }, o.seed);
+    const synthetic = o.model ? null : benchSyntheticModel({ ...s, seqLen: 1024 + 64 }, o.seed);
+    if (synthetic) {
+    progress.tick('building synthetic model', 0);
     const params = (s.nLayers * (4 * s.dim * s.dim + 3 * s.dim * s.hiddenDim) + s.vocabSize * s.dim) / 1e6;
     const synthLabel = `synthetic ${s.dim}x${s.hiddenDim} L${s.nLayers} V${s.vocabSize} (${params.toFixed(0)}M params)`;
     const promptLen = o.quick ? 8 : 32;
     const synthPrompt = [1, ...Array.from({ length: promptLen - 1 }, (_, i) => 259 + ((i * 7919) % (s.vocabSize - 259)))];
     models.push({ label: synthLabel, model: synthetic, vocab: () => syntheticVocab(s.vocabSize), prompt: synthPrompt, small: false });
     progress.tick('synthetic model', 2);
+    }
 
     for (const m of models) {
       for (const b of loaded) {
@@ -226,7 +235,10 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
     }
 
     const best = loaded.find((b) => b.name === 'native-cpu') ?? loaded.find((b) => b.name === 'tfjs-wasm');
-    if (best) {
+    if (best && !synthetic) {
+      skipped.push({ backend: best.name, suite: 'e2e', reason: 'prefill overhead: measured on the synthetic model only (a 1024-token prompt); not with --model' });
+    } else if (best && synthetic) {
+      const synthLabel = models[models.length - 1].label;
       progress.tick(`prefill overhead ${best.name}`, 0);
       try {
         const p = measurePrefillOverhead(best, synthetic, {
@@ -254,8 +266,9 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
     }
   }
   const paperRows: PaperRow[] = [];
+  const scaleRows: ScaleRow[] = [];
   if (o.suites.includes('paper')) {
-    await runPaper(o, paperRows, skipped, notes, progress);
+    await runPaper(o, paperRows, scaleRows, skipped, notes, progress);
   }
   progress.stop();
 
@@ -284,6 +297,7 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
     skipped,
     rows,
     paper_rows: paperRows,
+    scale_rows: scaleRows,
     prefill_overhead: prefill,
     targets: [],
     notes: [...new Set(notes)],
@@ -296,19 +310,51 @@ async function runSuites(o: BenchOptions): Promise<BenchReport> {
 }
 
 /** The paper suite, one model at a time (the TinyLlama shape holds 4.4 GB of float32 weights). */
-async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], notes: string[], progress: Progress): Promise<void> {
+async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[], skipped: Skipped[], notes: string[], progress: Progress): Promise<void> {
   const { loaded, failed } = await loadBackends(['native-cpu', 'native-cpu-f16']);
   for (const f of failed) skipped.push({ backend: f.name, suite: 'paper', reason: f.reason });
   const backends = { f32: loaded.find((b) => b.name === 'native-cpu'), f16: loaded.find((b) => b.name === 'native-cpu-f16') };
   const promptTokens = o.quick ? 256 : 1024;
   const newTokens = o.quick ? 128 : 1024;
+  const paperRowsFor = async (m: PaperModel) => {
+    const r = await runPaperSuite(m, {
+      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
+      onStep: (l) => progress.tick(l, 2),
+    });
+    rows.push(...r.rows);
+    for (const why of r.skipped) skipped.push({ backend: why.startsWith('llama.cpp') ? 'llama.cpp' : 'native-cpu', suite: 'paper', reason: why });
+  };
   for (const name of o.paperModels ?? (Object.keys(PAPER_MODELS) as PaperModelName[])) {
     const { label, ...shape } = PAPER_MODELS[name];
     progress.tick(`paper ${label}: building the model`, 0);
-    const s: SyntheticShape = { ...shape, seqLen: promptTokens + newTokens + 8 };
-    const model = benchSyntheticModel(s, o.seed);
     const params = (shape.nLayers * (2 * shape.dim * shape.dim + 2 * shape.dim * (shape.dim * shape.nKvHeads) / shape.nHeads + 3 * shape.dim * shape.hiddenDim) + shape.vocabSize * shape.dim) / 1e6;
     const full = `${label} ${shape.dim}x${shape.hiddenDim} L${shape.nLayers} (${params.toFixed(0)}M params)`;
+    const scaleSteps = o.quick ? 16 : 64;
+    if (name === 'tinyllama') {
+      // The scale model is the synthetic F16 GGUF itself (src/models/gguf-synthetic.ts),
+      // loaded through the kit's GGUF loader as a user's file would be: its load time
+      // and peak RSS are measured in child processes, then the paper rows run on it.
+      progress.tick(`paper ${label}: writing the synthetic F16 GGUF`, 0);
+      const file = syntheticGgufFile({ ...shape, seqLen: 4096 }, o.seed);
+      for (const engine of ['native-cpu-f16', ...(o.llamaCpp ? ['llama.cpp'] : [])]) {
+        progress.tick(`paper ${label}: load ${engine}`, 0);
+        try {
+          scaleRows.push(await scaleRow(file, full, engine, scaleSteps, o.threads));
+        } catch (e) {
+          skipped.push({ backend: engine, suite: 'paper', reason: `${full} load: ${(e as Error).message.split('\n').filter(Boolean).pop()}` });
+        }
+      }
+      progress.tick(`paper ${label}: loading the model`, 0);
+      const model = await loadModel(file);
+      const m: PaperModel = {
+        label: full, model, gguf: { f16: file },
+        ggufMissing: { f32: 'not exported: this model is the synthetic F16 file itself (an F32 copy would add 4.4 GB on disk); llama.cpp F32 runs on the 341M model' },
+      };
+      await paperRowsFor(m);
+      continue;
+    }
+    const s: SyntheticShape = { ...shape, seqLen: promptTokens + newTokens + 8 };
+    const model = benchSyntheticModel(s, o.seed);
     const m: PaperModel = { label: full, model, gguf: {}, ggufMissing: {} };
     if (o.llamaCpp) {
       try {
@@ -316,35 +362,83 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], skipped: Skipped[], n
       } catch (e) {
         m.ggufMissing!.f32 = `GGUF export failed: ${(e as Error).message.split('\n')[0]}`;
       }
-      m.ggufMissing!.f16 = 'not exported: the kit\'s GGUF writer (src/models/gguf-writer.ts) writes F32 tensors only';
+      try {
+        m.gguf.f16 = await ggufFor({ label: full, model, vocab: () => syntheticVocab(shape.vocabSize) }, 'F16');
+      } catch (e) {
+        m.ggufMissing!.f16 = `GGUF export failed: ${(e as Error).message.split('\n')[0]}`;
+      }
     }
-    const r = await runPaperSuite(m, {
-      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
-      onStep: (l) => progress.tick(l, 2),
-    });
-    rows.push(...r.rows);
-    for (const why of r.skipped) skipped.push({ backend: why.startsWith('llama.cpp') ? 'llama.cpp' : 'native-cpu', suite: 'paper', reason: why });
+    if (m.gguf.f16) {
+      for (const engine of ['native-cpu-f16', ...(o.llamaCpp ? ['llama.cpp'] : [])]) {
+        progress.tick(`paper ${label}: load ${engine}`, 0);
+        try {
+          scaleRows.push(await scaleRow(m.gguf.f16, full, engine, scaleSteps, o.threads));
+        } catch (e) {
+          skipped.push({ backend: engine, suite: 'paper', reason: `${full} load: ${(e as Error).message.split('\n').filter(Boolean).pop()}` });
+        }
+      }
+    }
+    await paperRowsFor(m);
   }
   notes.push(`paper suite: ${promptTokens}-token prompt + ${newTokens} new tokens per row, methods one after another (not interleaved: each row is a whole scenario); prefill batched in blocks of 64 tokens; new tokens teacher-forced from a fixed list so every method decodes the same count`);
   for (const b of loaded) b.dispose?.();
 }
 
-/** GGUF export of a model, cached in the temp folder by fingerprint (the synthetic one is 1.3 GB). */
-async function ggufFor(m: { label: string; model: Model; vocab: () => GgufVocab }): Promise<string> {
+/** A model of the e2e suite. */
+interface E2eModel {
+  label: string;
+  model: Model;
+  vocab: () => GgufVocab;
+  prompt: number[];
+  /** Small enough for the reference backend and for many timed tokens. */
+  small: boolean;
+  /** stories260K: llama.cpp's tokens on its export are checked against run.c's golden tokens. */
+  golden?: boolean;
+  /** A GGUF file of the model itself: llama.cpp runs it as is (no export). */
+  ggufFile?: string;
+}
+
+/**
+ * `--model M`: a user's file in any format the kit loads. The prompt is fixed token ids
+ * (BOS, then ids spread over the vocabulary), so no tokenizer is needed; llama.cpp runs
+ * beside the kit on M itself when M is GGUF, and not otherwise (exporting another
+ * format to GGUF would time a file the user does not have).
+ */
+async function userModel(file: string, quick: boolean, progress: Progress): Promise<E2eModel> {
+  progress.tick(`loading ${path.basename(file)}`, 0);
+  const model = await loadModel(file);
+  const c = model.config;
+  const n = Math.min(quick ? 8 : 32, c.seqLen - 64);
+  if (n < 2) throw new UserError(`${file}: context length ${c.seqLen} is too short for the e2e suite (needs ≥ 66 positions)`);
+  const prompt = [1, ...Array.from({ length: n - 1 }, (_, i) => 3 + ((i * 7919) % (c.vocabSize - 3)))];
+  const small = c.nLayers * c.dim * c.hiddenDim * (c.ffnKind === 'swiglu' || c.ffnKind === 'geglu' ? 3 : 2) <= REFERENCE_MAX_FFN_WEIGHTS;
+  const gguf = detectFormat(file).format === 'gguf' ? detectFormat(file).path : undefined;
+  return {
+    label: `${path.basename(file)} ${c.dim}x${c.hiddenDim} L${c.nLayers}`,
+    model,
+    vocab: () => { throw new Error('not exported: llama.cpp runs only on a GGUF --model'); },
+    prompt,
+    small,
+    ggufFile: gguf,
+  };
+}
+
+/** GGUF export of a model, cached in the temp folder by fingerprint and type (the synthetic one is 1.3 GB in F32). */
+async function ggufFor(m: { label: string; model: Model; vocab: () => GgufVocab }, type: 'F32' | 'F16' = 'F32'): Promise<string> {
   const dir = path.join(os.tmpdir(), 'tda-bench');
   fs.mkdirSync(dir, { recursive: true });
   const hash = crypto.createHash('sha256').update(m.model.fingerprint).update('gguf-v1').digest('hex').slice(0, 16);
-  const file = path.join(dir, `${hash}.gguf`);
+  const file = path.join(dir, type === 'F32' ? `${hash}.gguf` : `${hash}-${type.toLowerCase()}.gguf`);
   if (!fs.existsSync(file)) {
     const tmp = `${file}.${process.pid}.part`;
-    exportGguf(m.model, m.vocab(), tmp, m.label);
+    exportGguf(m.model, m.vocab(), tmp, m.label, type);
     fs.renameSync(tmp, file);
   }
   return file;
 }
 
 async function llamaCppRow(
-  m: { label: string; model: Model; vocab: () => GgufVocab; prompt: number[]; small: boolean },
+  m: E2eModel,
   o: BenchOptions,
   warmup: number,
   runs: number,
@@ -353,7 +447,7 @@ async function llamaCppRow(
 ): Promise<{ row?: BenchRow; gguf?: Record<string, unknown> }> {
   let file: string;
   try {
-    file = await ggufFor(m);
+    file = m.ggufFile ?? (await ggufFor(m));
   } catch (e) {
     skipped.push({ backend: 'llama.cpp', suite: 'e2e', reason: `${m.label}: GGUF export failed: ${(e as Error).message.split('\n')[0]}` });
     return {};
@@ -361,7 +455,7 @@ async function llamaCppRow(
   const gguf: Record<string, unknown> = { [m.label]: file };
   try {
     const c = m.model.config;
-    if (m.small && o.goldenFile && fs.existsSync(o.goldenFile)) {
+    if (m.golden && o.goldenFile && fs.existsSync(o.goldenFile)) {
       // The export's proof: llama.cpp's greedy tokens equal run.c's golden tokens.
       const golden = JSON.parse(fs.readFileSync(o.goldenFile, 'utf8')).cases[0] as { prompt_tokens: number[]; greedy_tokens: number[] };
       const g = await runLlamaCpp({ modelPath: file, prompt: golden.prompt_tokens, generate: golden.greedy_tokens.length, threads: o.threads, contextSize: c.seqLen });
@@ -386,7 +480,7 @@ async function llamaCppRow(
         median_ms: t.median, q1_ms: t.q1, q3_ms: t.q3, min_ms: t.min, max_ms: t.max, runs: t.n,
         speedup_vs_dense: 1, ceiling: ceiling(bytes, bytes), bytes_touched: bytes, effective_gbs: bytes / (t.median * 1e6),
         tokens_per_s: 1000 / t.median,
-        note: 'dense F32 GGUF of the same weights; timed after the kit rows, not interleaved (another engine, async API)',
+        note: `${m.ggufFile ? 'dense, on the --model GGUF file itself' : 'dense F32 GGUF of the same weights'}; timed after the kit rows, not interleaved (another engine, async API)`,
       },
     };
   } catch (e) {

@@ -53,6 +53,16 @@ export function formatReport(r: BenchReport): string {
     out.push(pad(pc));
     for (const p of r.paper_rows) if (p.note) out.push(`note ${p.backend} paper ${p.model} ${p.weights}: ${p.note}`);
   }
+  if (r.scale_rows?.length) {
+    out.push('');
+    out.push('loading the GGUF files (each engine in a process of its own):');
+    const sc = [['model', 'engine', 'file MiB', 'load s', 'RSS after load MiB', 'peak RSS MiB', 'decode tok/s', 'steps']];
+    for (const x of r.scale_rows) {
+      sc.push([x.model, x.engine, f(x.file_mb, 0), f(x.load_ms / 1000, 2), x.load_rss_mb === null ? '-' : f(x.load_rss_mb, 0), f(x.peak_rss_mb, 0), f(x.tokens_per_s, 1), String(x.steps)]);
+    }
+    out.push(pad(sc));
+    for (const x of r.scale_rows) if (x.note) out.push(`note ${x.engine} ${x.model}: ${x.note}`);
+  }
   if (r.prefill_overhead) {
     const p = r.prefill_overhead;
     out.push('');

@@ -3,7 +3,7 @@
 // target's unit); a target whose inputs did not run is reported as not measured.
 
 import type { Method } from '../reference/policies/types.js';
-import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, Suite, Target } from './types.js';
+import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, ScaleRow, Suite, Target } from './types.js';
 
 type Find = (backend: string, suite: Suite, method: Method, density: number, shape?: (s: string) => boolean) => BenchRow | undefined;
 
@@ -21,7 +21,7 @@ function target(name: string, goal: number, measured: number | undefined | null,
 }
 
 export function evaluateTargets(
-  r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gbs'> & { prefill_overhead: PrefillOverhead | null; paper_rows?: PaperRow[]; contended?: boolean },
+  r: Pick<BenchReport, 'rows' | 'copy_bandwidth_gbs'> & { prefill_overhead: PrefillOverhead | null; paper_rows?: PaperRow[]; scale_rows?: ScaleRow[]; contended?: boolean },
 ): Target[] {
   const find = rowFinder(r.rows);
   const synth = (s: string) => s.startsWith('synthetic');
@@ -36,6 +36,7 @@ export function evaluateTargets(
   const storiesRef = find('reference', 'e2e', 'dense', 1, (x) => x === 'stories260K');
   return [
     ...paperTargets(r.paper_rows ?? []),
+    ...scaleTargets(r.scale_rows ?? []),
     target(
       `e2e stories260K: native-cpu dense vs reference dense (tokens/s${r.contended ? ', two CPU hogs running' : ''})`,
       1,
@@ -82,7 +83,9 @@ function paperTargets(rows: PaperRow[]): Target[] {
       1.25,
       tdaF16 && llamaF16 ? llamaF16.total_ms / tdaF16.total_ms : undefined,
       '×',
-      llamaF16 ? undefined : 'not measured: no F16 GGUF for llama.cpp (the kit\'s GGUF writer writes F32 only); the F32 comparison below is the nearest measured',
+      tdaF16 && llamaF16
+        ? `${tdaF16.prompt_tokens} + ${tdaF16.new_tokens} tokens on ${model}: kit native-cpu-f16 TDA ${(tdaF16.total_ms / 1000).toFixed(2)} s, llama.cpp F16 dense ${(llamaF16.total_ms / 1000).toFixed(2)} s`
+        : 'not measured: no llama.cpp F16 GGUF row in this run (see skipped); the F32 comparison below is the nearest measured',
     ),
     {
       ...target(
@@ -113,4 +116,14 @@ function paperTargets(rows: PaperRow[]): Target[] {
     });
   }
   return out;
+}
+
+/** Issue 11 "Scale": the TinyLlama-shape F16 GGUF loads in ≤ 60 s with peak RSS ≤ 6 GB, on the kit. */
+function scaleTargets(rows: ScaleRow[]): Target[] {
+  const kit = rows.find((x) => x.model.includes('TinyLlama') && x.engine !== 'llama.cpp');
+  const note = kit ? `${kit.engine}, ${kit.file_mb.toFixed(0)} MiB file; peak RSS with ${kit.steps} decode steps after the load: ${kit.peak_rss_mb.toFixed(0)} MiB` : undefined;
+  return [
+    target('scale: TinyLlama-1.1B-shape F16 GGUF load time (kit)', 60, kit ? kit.load_ms / 1000 : undefined, 's', note, true),
+    target('scale: TinyLlama-1.1B-shape F16 GGUF peak RSS after load (kit)', 6144, kit?.load_rss_mb ?? undefined, 'MiB', note, true),
+  ];
 }

@@ -99,6 +99,24 @@ export interface Target {
   note?: string;
 }
 
+/** One engine loading one model file in a process of its own (src/bench/scale.ts). */
+export interface ScaleRow {
+  suite: 'scale';
+  model: string;
+  file: string;
+  file_mb: number;
+  /** A kit backend name, or "llama.cpp". */
+  engine: string;
+  load_ms: number;
+  /** Peak RSS right after the load (kit only; llama.cpp maps the file lazily). */
+  load_rss_mb: number | null;
+  /** Peak RSS of the whole child process: load, then `steps` decode steps. */
+  peak_rss_mb: number;
+  tokens_per_s: number;
+  steps: number;
+  note?: string;
+}
+
 export interface BenchReport {
   tool: string;
   date: string;
@@ -115,6 +133,8 @@ export interface BenchReport {
   rows: BenchRow[];
   /** The paper suite's rows (suite "paper"), when it ran. */
   paper_rows: PaperRow[];
+  /** Load time, peak RSS and tokens/s per engine on the paper suite's GGUF files. */
+  scale_rows: ScaleRow[];
   prefill_overhead: PrefillOverhead | null;
   targets: Target[];
   notes: string[];

@@ -113,17 +113,14 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     ffnSliced: (out, x, f, kind, kept) => n.ffnSliced(out, x, ...ffnArgs(f), FFN_KIND_CODE[kind], kept, wt),
   };
   // One call per layer and block of prompt tokens: GEMMs in the single-token kernels'
-  // summation order, so the result equals token-by-token prefill bit for bit. Only
-  // for float32 weights: with half-precision weights the batched path does not match
-  // the per-token kernels (conformance's exact prefillLayer check fails), so those
-  // backends prefill token by token until it does.
-  if (weightType === 'f32') {
-    kernels.prefillLayer = (x, a, L, kc, vc, pos0, count, s) =>
-      n.prefillLayer(
-        x, a, L.rmsAtt, W(L.wq), W(L.wk), W(L.wv), W(L.wo), L.rmsFfn, ...ffnArgs(L.ffn), FFN_KIND_CODE[s.ffnKind],
-        kc, vc, pos0, count, s.nHeads, s.nKvHeads, s.headSize, s.kvDim, s.normEps, s.ropeTheta, wt,
-      );
-  }
+  // summation order over the same stored weights (float32, or the same F16/BF16 copy
+  // the per-token kernels read), so the result equals token-by-token prefill bit for
+  // bit for every weight type (conformance row `kernel prefillLayer`, exact).
+  kernels.prefillLayer = (x, a, L, kc, vc, pos0, count, s) =>
+    n.prefillLayer(
+      x, a, L.rmsAtt, W(L.wq), W(L.wk), W(L.wv), W(L.wo), L.rmsFfn, ...ffnArgs(L.ffn), FFN_KIND_CODE[s.ffnKind],
+      kc, vc, pos0, count, s.nHeads, s.nKvHeads, s.headSize, s.kvDim, s.normEps, s.ropeTheta, wt,
+    );
   return {
     name: weightType === 'f32' ? 'native-cpu' : `native-cpu-${weightType}`,
     kernels,

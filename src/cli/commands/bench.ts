@@ -92,6 +92,7 @@ export function benchCommand(program: Command): void {
     .option('--svg <file>', 'write a plot of speed-up vs density per backend, with the ceiling')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--contended', 'run two CPU hogs beside the bench (a busy machine)')
+    .option('--model <file>', 'e2e suite: time this model file (llama2.c .bin, GGUF, Hugging Face folder) instead of stories260K and the synthetic model; llama.cpp beside it when it is GGUF')
     .option(
       '--paper-models <names>',
       `paper suite models, of ${Object.keys(PAPER_MODELS).join(', ')} (default all)`,
@@ -106,6 +107,7 @@ export function benchCommand(program: Command): void {
         throw new InvalidArgumentError(`--suite must be one of ffn, layer, e2e, all, paper (got "${suite}")`);
       }
       const suites: SuiteName[] = suite === 'all' ? [...SUITES] : [suite as SuiteName];
+      if (o.model !== undefined && suite !== 'e2e') throw new InvalidArgumentError(`--model applies to --suite e2e only (got --suite ${suite})`);
       const s = o.shape ?? LLAMA2_7B;
       const modelDir = defaultModelDir();
       const report = await runBench({
@@ -126,6 +128,7 @@ export function benchCommand(program: Command): void {
         progress: progressBar(o.progress !== false),
         contended: Boolean(o.contended),
         paperModels: o.paperModels,
+        model: o.model,
       });
       if (o.svg) {
         fs.writeFileSync(o.svg, await speedupSvg(report.rows, `tda bench${report.quick ? ' --quick' : ''}: speed-up vs density (${report.machine.cpu}, ${report.date.slice(0, 10)})`));
