@@ -32,6 +32,17 @@ describe('scripts/build-native.mjs', () => {
     expect(cpu[0]).toMatch(/; other backends unaffected$/);
     expect(lines.some((l) => /^native-cuda backend not built: nvcc not found; other backends unaffected$/.test(l))).toBe(true);
   });
+
+  it('skips the minutes-long CUDA build where no NVIDIA GPU is visible, and says how to force it', async () => {
+    const gpu = ['/dev/nvidiactl', '/dev/nvidia0', '/dev/dxg'].some((f) => existsSync(f));
+    // A node-gyp that does not exist (the CPU build fails at once) and an nvcc that does.
+    const res = await runNode([path.join(root, 'scripts/build-native.mjs')], { TDA_NODE_GYP: path.join(root, 'no-such-dir/node-gyp.js'), TDA_NVCC: process.execPath, TDA_BUILD_CUDA: '' });
+    expect(res.code).toBe(0);
+    const cuda = res.stdout.split('\n').filter((l) => l.startsWith('native-cuda backend'));
+    expect(cuda).toHaveLength(1);
+    if (!gpu) expect(cuda[0]).toBe('native-cuda backend not built: no NVIDIA GPU found (TDA_BUILD_CUDA=1 npm run build:native builds it anyway); other backends unaffected');
+    else expect(cuda[0]).not.toMatch(/no NVIDIA GPU found/);
+  });
 });
 
 describe('native-cpu', () => {
