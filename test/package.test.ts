@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, ROOT, goldenCases, runNode, runProcess } from './helpers.js';
 
@@ -113,6 +114,29 @@ export { n };
     const bad = await runNode([tsc, '-p', consumer], env, { cwd: consumer });
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/use\.mts.*'"magic"' is not assignable/);
+  });
+
+  it('the browser page and the webgpu worker start from the compiled modules (no TypeScript sources installed)', async () => {
+    // `tda serve` bundles the page from the package's own compiled modules and serves its HTML.
+    const server = path.join(consumer, 'node_modules', 'tda-kit', 'dist', 'src', 'web', 'server.js');
+    const script = `import(${JSON.stringify(pathToFileURL(server).href)}).then(async (m) => {
+      const s = await m.startPageServer(0);
+      const page = await fetch(s.url).then(async (r) => [r.status, (await r.text()).includes('<script')]);
+      const js = await fetch(s.url + 'harness-worker.js').then(async (r) => [r.status, (await r.text()).length]);
+      await s.close();
+      console.log(JSON.stringify({ page, js }));
+    })`;
+    const r = await runNode(['-e', script], env, { cwd: consumer });
+    expectOk(r);
+    const out = JSON.parse(r.stdout);
+    expect(out.page).toEqual([200, true]);
+    expect(out.js[0]).toBe(200);
+    expect(out.js[1]).toBeGreaterThan(1_000_000); // the harness, kernels and fast-check bundled (≈ 2.9 MB)
+    // With no Vulkan driver the worker starts and reports the missing adapter: it is found
+    // and loaded, rather than failing to import the source checkout's tsx entry.
+    const gpu = await runNode([path.join(consumer, 'node_modules', 'tda-kit', 'bin', 'tda.js'), 'conformance', '--backend', 'webgpu', '--quick'], { ...env, VK_ICD_FILENAMES: '/nonexistent/icd.json' }, { cwd: consumer });
+    expect(gpu.code, gpu.stderr).toBe(2);
+    expect(gpu.stderr).toMatch(/^tda: webgpu backend unavailable: .*no WebGPU adapter/m);
   });
 
   it('the plug-in examples of docs/plugins.md run from a folder outside the repository, as .ts and as .js', async () => {

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// .ts in a source checkout, .js in the installed package (dist/): esbuild bundles either.
+const ext = path.extname(fileURLToPath(import.meta.url));
 const SHIMS = new Set(['fs', 'path', 'crypto', 'os', 'module', 'url']);
 
 const nodeShims: Plugin = {
@@ -17,7 +19,7 @@ const nodeShims: Plugin = {
     build.onResolve({ filter: /^node:/ }, (args) => {
       const name = args.path.slice('node:'.length);
       if (!SHIMS.has(name)) return { errors: [{ text: `${args.path} has no browser shim (imported by ${args.importer})` }] };
-      return { path: path.join(here, 'shims', `${name}.ts`) };
+      return { path: path.join(here, 'shims', `${name}${ext}`) };
     });
     // Bare built-in names come from packages' Node-only code paths (e.g. the GGUF
     // parser's local-file reader, loaded lazily): the page never runs them, so they
@@ -30,7 +32,7 @@ const nodeShims: Plugin = {
   },
 };
 
-export const ENTRY_POINTS = { page: 'page.ts', 'harness-worker': 'harness-worker.ts', 'gpu-worker': 'gpu-worker.ts' };
+export const ENTRY_POINTS = { page: `page${ext}`, 'harness-worker': `harness-worker${ext}`, 'gpu-worker': `gpu-worker${ext}` };
 
 /** The bundled scripts, by URL path ("/page.js", …). */
 export async function bundleWeb(): Promise<Map<string, string>> {

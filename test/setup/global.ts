@@ -1,5 +1,5 @@
 // Once per `vitest run`:
-//  - the compiled package (`npm run build` → dist/, from the sources as they are now):
+//  - the compiled package (`npm run build`, scripts/build.mjs → dist/, from the sources as they are now):
 //    the tests start the `tda` command from it (TDA_CLI_FROM=dist, test/helpers.ts),
 //    as an installed package runs, at a third of tsx's start-up cost; test/package.test.ts
 //    packs it;
@@ -23,7 +23,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 export default function setup(project: TestProject): () => void {
   // A clean build: files of deleted sources must not linger in dist/.
   fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tda-shared-'));
   project.provide('sharedDir', dir);
   return () => fs.rmSync(dir, { recursive: true, force: true });

@@ -8,11 +8,14 @@ import type { Hello } from './protocol.js';
 import { prepareVulkan } from './vulkan.js';
 
 const START_TIMEOUT_MS = 60_000;
+// From the sources (tsx) the worker needs node-worker.mjs to register tsx in its own
+// thread; the compiled package (dist/) starts the compiled worker directly.
+const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './node-worker.mjs' : './node-worker.js';
 
 /** Starts the worker and waits for its adapter; throws Error(reason) when there is none. */
 export async function createNodeWebGpuBackend(): Promise<Backend> {
   const notes = prepareVulkan();
-  const worker = new Worker(new URL('./node-worker.mjs', import.meta.url), { stderr: true });
+  const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { stderr: true });
   // Dawn's own warnings (e.g. a Vulkan driver that failed to load) are kept for
   // the reason line instead of being printed into the middle of a report.
   let stderr = '';
