@@ -41,6 +41,7 @@ async function run(req: RunRequest): Promise<void> {
     const report = await runConformance(backend, {
       quick: req.quick,
       seed: req.seed,
+      only: req.only,
       modelDir: MODEL_DIR,
       onRows: (rows) => post({ type: 'rows', rows }),
     });

@@ -114,7 +114,9 @@ if (!backendSelect.querySelector(`option[value="${CSS.escape(asked)}"]`)) backen
 backendSelect.value = asked;
 quickBox.checked = params.get('quick') !== '0';
 seedInput.value = params.get('seed') ?? '1';
-const request = (): RunRequest => ({ backend: backendSelect.value, quick: quickBox.checked, seed: Number(seedInput.value) || 0 });
+// `only=` (repeatable) as the CLI's --only: checks whose name contains one of them.
+const only = params.getAll('only').filter((o) => o !== '');
+const request = (): RunRequest => ({ backend: backendSelect.value, quick: quickBox.checked, seed: Number(seedInput.value) || 0, ...(only.length ? { only } : {}) });
 $<HTMLFormElement>('controls').onsubmit = (e) => {
   e.preventDefault();
   run(request());

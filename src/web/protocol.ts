@@ -6,6 +6,8 @@ export interface RunRequest {
   backend: string;
   quick: boolean;
   seed: number;
+  /** Only the checks whose name contains one of these (the CLI's --only); all when absent. */
+  only?: string[];
 }
 
 export type HarnessMessage =
