@@ -162,6 +162,13 @@ export interface StoredHalf {
 // simply has no entry.
 const storedHalves = new WeakMap<Float32Array, StoredHalf>();
 
+/**
+ * What a loader keeps with `keepHalf`: true, every F16 and BF16 tensor's words; 'f16' or
+ * 'bf16', only tensors stored in that type (the type a half-precision backend computes in:
+ * words of the other type would be held and never used).
+ */
+export type KeepHalf = boolean | StoredHalf['type'];
+
 /** The file's own 16-bit words of a weight array, when the loader was asked to keep them (`keepHalf`). */
 export function storedHalf(w: Float32Array): StoredHalf | undefined {
   return storedHalves.get(w);

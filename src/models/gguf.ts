@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UserError, describeError } from '../errors.js';
-import { type FfnKind, headSize, type Model, type ModelConfig, type RopeStyle } from '../core/model.js';
+import { type FfnKind, headSize, type KeepHalf, type Model, type ModelConfig, type RopeStyle } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
 import { type DType, blockValues, byteSize } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
@@ -105,7 +105,7 @@ class GgufTensors implements TensorSource {
     private readonly fd: number,
     private readonly h: GgufHeader,
     private readonly onProgress?: LoadProgress,
-    private readonly keepHalf = false,
+    private readonly keepHalf: KeepHalf = false,
   ) {
     this.byName = new Map(h.tensors.map((t) => [t.name, t]));
   }
@@ -320,7 +320,7 @@ export interface GgufLoadOptions {
   withTokenizer?: boolean;
   onProgress?: LoadProgress;
   /** Also keep each F16/BF16 tensor's raw words beside its float32 values (storedHalf in src/core/model.ts). */
-  keepHalf?: boolean;
+  keepHalf?: KeepHalf;
 }
 
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
-import type { Model, ModelConfig } from '../core/model.js';
+import type { KeepHalf, Model, ModelConfig } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, type TensorNames, type TensorSource } from './assemble.js';
 import { hfRopeScaling, llama3RopeFactors } from './rope-scaling.js';
 import { SafetensorsFile } from './safetensors.js';
@@ -48,7 +48,7 @@ class SafetensorsSet implements TensorSource {
   private bytesRead = 0;
   private readonly totalBytes: number;
   onProgress?: LoadProgress;
-  keepHalf = false;
+  keepHalf: KeepHalf = false;
   constructor(readonly files: SafetensorsFile[]) {
     for (const f of files) for (const name of f.entries.keys()) this.where.set(name, f);
     this.totalBytes = files.reduce((s, f) => s + [...f.entries.values()].reduce((t, e) => t + e.end - e.begin, 0), 0);
@@ -228,7 +228,7 @@ export function isHfFolder(p: string): boolean {
 }
 
 /** A Hugging Face folder's model (float32), fingerprinted by config.json and the safetensors headers and sizes. */
-export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress; keepHalf?: boolean } = {}): Model {
+export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress; keepHalf?: KeepHalf } = {}): Model {
   const configFile = path.join(dir, 'config.json');
   const cfg = readJson(configFile);
   const { config, names, norm1p, positionRows } = hfConfig(cfg, configFile);
