@@ -32,6 +32,7 @@ import { generate } from '../src/reference/generate.js';
 import { rope, ropeHalves, ropeWithFreqs } from '../src/reference/math.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
 import { Rng } from '../src/reference/random.js';
+import { asArchitecture } from './fixtures/arch-models.js';
 import { llamaFamilyConfig, llamaFamilyTensors, writeHfFolder } from './fixtures/write-hf.js';
 
 const dir = embeddedModelDir();
@@ -152,10 +153,11 @@ describe('LLaMA-3.1 scaling against llama.cpp and across formats', () => {
     }
   }, 60_000);
 
-  it('native-cpu never prefills with a rope that ignores the table or the layout: batched = token by token, bit for bit', () => {
+  it('native-cpu never prefills with a rope or layer the model does not have: batched = token by token, bit for bit', () => {
     const K = createNativeCpuBackend().kernels;
     expect(K.prefillLayer).toBeDefined();
-    for (const model of [scaled, toHalvesModel(scaled), toHalvesModel(base)]) {
+    // A table (pairs and rotate-half), rotate-half alone, and Qwen2 (rotate-half, q/k/v biases) and Gemma (√dim embedding scale).
+    for (const model of [scaled, toHalvesModel(scaled), toHalvesModel(base), asArchitecture(base, 'qwen2'), asArchitecture(base, 'gemma')]) {
       const prompt = tok.encode('Tom and his dog went to the beach and saw a big fish');
       const blocked = generate(model, { promptTokens: prompt, steps: prompt.length + 4, policy: densePolicy(), kernels: K, keepLogits: true });
       const single = generate(model, { promptTokens: prompt, steps: prompt.length + 4, policy: densePolicy(), kernels: K, keepLogits: true, prefillBlock: 1 });

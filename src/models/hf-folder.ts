@@ -115,7 +115,7 @@ function hfConfig(cfg: Json, file: string): { config: ModelConfig; names: Tensor
     return v;
   };
   const scaling = hfRopeScaling(cfg.rope_scaling, file);
-  if (scaling && type !== 'llama' && type !== 'mistral') throw new UserError(`${file}: rope_scaling type "llama3" is supported for llama models only, not ${String(type)}`);
+  if (scaling && (type === 'qwen2' || type === 'gemma' || type === 'opt')) throw new UserError(`${file}: rope_scaling type "llama3" is supported for llama models only, not ${String(type)}`);
   const dim = int('hidden_size', undefined, 1 << 16);
   const nHeads = int('num_attention_heads', undefined, 1024);
   const common = {
