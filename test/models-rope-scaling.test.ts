@@ -32,6 +32,7 @@ import { generate } from '../src/reference/generate.js';
 import { rope, ropeHalves, ropeWithFreqs } from '../src/reference/math.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
 import { Rng } from '../src/reference/random.js';
+import { runCli } from './helpers.js';
 import { asArchitecture } from './fixtures/arch-models.js';
 import { llamaFamilyConfig, llamaFamilyTensors, writeHfFolder } from './fixtures/write-hf.js';
 
@@ -197,6 +198,14 @@ describe('other RoPE scaling types are refused in one line', () => {
       expect((err as UserError).message).not.toContain('\n');
     });
   }
+
+  it('tda generate on a folder with rope_scaling yarn: exit code 2, one line naming config.json and the field', async () => {
+    const folder = writeHfFolder(path.join(tmp, 'hf-cli-yarn'), { ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 64 } }, tensors);
+    const r = await runCli(['generate', '--model', folder, '--tokenizer', path.join(dir, 'tok512.bin'), '--prompt', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${path.join(folder, 'config.json')}: rope_scaling type "yarn" is not supported`);
+  }, 60_000);
 
   it('GGUF: a rope.scaling.type (linear, yarn) names the key; a non-positive factor in rope_freqs.weight is refused', async () => {
     for (const type of ['linear', 'yarn']) {
