@@ -7,6 +7,8 @@ import { BackendUnavailableError, loadBackend, loadBackendModule } from '../back
 import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import cliProgress from 'cli-progress';
+import { keepHalfFor } from '../backends/native-cpu/index.js';
+import type { KeepHalf } from '../core/model.js';
 import { loadModelFiles, modelBytes } from '../models/discovery.js';
 import { TDA_VARIANTS } from '../reference/policies/tda-variants.js';
 import type { Method } from '../reference/policies/types.js';
@@ -71,7 +73,7 @@ const LARGE_MODEL_BYTES = 256 * 2 ** 20;
  * loadModelFiles for the commands: a large model first gets an estimate (its size on
  * disk and as float32 in memory), then a progress bar while its tensors are read.
  */
-export async function loadModelForCommand(o: { model?: string; tokenizer?: string }) {
+export async function loadModelForCommand(o: { model?: string; tokenizer?: string; keepHalf?: KeepHalf }) {
   const bytes = o.model ? modelBytes(o.model) : 0;
   if (bytes < LARGE_MODEL_BYTES) return loadModelFiles(o);
   const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
@@ -95,7 +97,8 @@ export function methodSettingOf(o: { method: string; density?: number; cett?: nu
 
 /** Model, tokenizer and backend from the shared options of generate/compare. */
 export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string }) {
-  const { model, tokenizer } = await loadModelForCommand(o);
+  // native-cpu-f16 / -bf16 read an F16 / BF16 file's own words instead of converting (and holding) a copy.
+  const { model, tokenizer } = await loadModelForCommand({ ...o, keepHalf: o.backendModule ? false : keepHalfFor(o.backend) });
   const backend = await chooseBackend(o);
   return { model, tokenizer, backend };
 }

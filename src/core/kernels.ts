@@ -50,6 +50,15 @@ export interface Kernels {
   ropeHalves?(vec: Float32Array, pos: number, headSize: number, theta: number): void;
 
   /**
+   * Optional. RoPE with a per-lane frequency table (LLaMA-3.1 scaling, ModelConfig.ropeFreqFactors):
+   * lane pair j turns by pos·theta^(-2j/headSize) / factors[j], the pair being (2j, 2j+1) for
+   * `pairs` and (j, j + headSize/2) for `halves`. With every factor 1 it must equal rope /
+   * ropeHalves. A backend without it gets the reference loop from the decoder (on the host),
+   * and its batched prefillLayer, which knows no table, is not used for such a model.
+   */
+  ropeWithFreqs?(vec: Float32Array, pos: number, headSize: number, theta: number, factors: Float32Array, style: 'pairs' | 'halves'): void;
+
+  /**
    * Optional. LayerNorm with bias (OPT): out = weight ⊙ (x − mean)/sqrt(var + eps) + bias.
    * A backend without it gets the reference loop from the decoder (O(dim), on the host).
    */
@@ -97,6 +106,9 @@ export interface Kernels {
    * which the decoder then shows to the policy; K/V rows pos0 … of the layer's caches
    * are written. It must equal running the per-token kernels above token by token,
    * within each kernel's tolerance; a backend without it prefills token by token.
+   * RoPE here is `rope` (llama2.c pairs, base theta): the decoder never calls it for a
+   * model with rotate-half RoPE, a frequency table, biases or another norm
+   * (src/reference/prefill.ts, batchedLayerMisfit), and composes the per-token kernels then.
    */
   prefillLayer?(
     x: Float32Array,

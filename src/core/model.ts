@@ -39,6 +39,14 @@ export interface ModelConfig {
   headDim?: number;
   /** Which lanes RoPE rotates together (see RopeStyle). Default 'pairs'. */
   ropeStyle?: RopeStyle;
+  /**
+   * Per-lane RoPE frequency factors, headDim / 2 of them (LLaMA-3.1's `llama3` scaling,
+   * src/models/rope-scaling.ts): lane pair j turns by pos · θ^(-2j/headDim) / factor[j].
+   * Stored as factors that divide the base frequency, not as frequencies, because that is
+   * what a GGUF file holds (`rope_freqs.weight`, ggml_rope_ext's freq_factors) and because
+   * factors of 1 then give plain RoPE bit for bit. Absent: every factor is 1.
+   */
+  ropeFreqFactors?: Float32Array;
   /** The token embedding is multiplied by this before layer 0 (Gemma: √dim). Default 1. */
   embeddingScale?: number;
   /** RMSNorm (LLaMA family) or LayerNorm with bias (OPT). Default 'rmsnorm'. */
@@ -153,6 +161,13 @@ export interface StoredHalf {
 // see no new field), and an array that a transform replaces (e.g. q/k rows permuted)
 // simply has no entry.
 const storedHalves = new WeakMap<Float32Array, StoredHalf>();
+
+/**
+ * What a loader keeps with `keepHalf`: true, every F16 and BF16 tensor's words; 'f16' or
+ * 'bf16', only tensors stored in that type (the type a half-precision backend computes in:
+ * words of the other type would be held and never used).
+ */
+export type KeepHalf = boolean | StoredHalf['type'];
 
 /** The file's own 16-bit words of a weight array, when the loader was asked to keep them (`keepHalf`). */
 export function storedHalf(w: Float32Array): StoredHalf | undefined {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
 import { packageRoot } from '../core/package-root.js';
 import { loadCheckpoint } from './llama2c.js';
-import type { Model } from '../core/model.js';
+import type { KeepHalf, Model } from '../core/model.js';
 import { loadGguf, readGgufHeader, ggufTokenizer } from './gguf.js';
 import { isHfFolder, loadHfFolder } from './hf-folder.js';
 import { loadTokenizerJson } from './hf-tokenizer.js';
@@ -59,8 +59,12 @@ export interface ModelFileOptions {
   tokenizer?: string;
   /** Told as GGUF / safetensors tensor data is read (bytes done, of about total). */
   onProgress?: LoadProgress;
-  /** GGUF / safetensors F16 and BF16 weights also keep their raw words (storedHalf in src/core/model.ts). */
-  keepHalf?: boolean;
+  /**
+   * GGUF / safetensors F16 and BF16 weights also keep their raw words (storedHalf in
+   * src/core/model.ts): true for both types, 'f16' / 'bf16' for that type only (what
+   * native-cpu-f16 / -bf16 read instead of converting: keepHalfFor in src/backends/native-cpu).
+   */
+  keepHalf?: KeepHalf;
 }
 
 /** Bytes of tensor data of a model path (a file, or a folder's safetensors files), for size estimates. */
@@ -128,7 +132,7 @@ async function loadTokenizerFile(file: string, vocabSize: number): Promise<Token
  * for llama2.c the tok512.bin of the default folder.
  */
 /** A model alone, in any format (for checks that need no tokenizer, e.g. conformance on random prompts). */
-export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress'], opts: { keepHalf?: boolean } = {}): Promise<Model> {
+export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress'], opts: { keepHalf?: KeepHalf } = {}): Promise<Model> {
   const { format, path: p } = detectFormat(file);
   if (format === 'tokenizer-json') throw new UserError(`${file}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
   if (format === 'gguf') return (await loadGguf(p, { withTokenizer: false, onProgress, keepHalf: opts.keepHalf })).model;

@@ -81,7 +81,7 @@ export function writeModelGguf(
   model: Model,
   vocab: GgufVocab,
   file: string,
-  o: { name: string; architecture?: GgufArchitecture; type?: DType },
+  o: { name: string; architecture?: GgufArchitecture; type?: DType; /** Extra metadata after the model's own (tests of refused keys). */ metadata?: [string, GgufValue][] },
 ): { bytes: number } {
   const c = model.config;
   const arch = o.architecture ?? 'llama';
@@ -113,6 +113,7 @@ export function writeModelGguf(
     [k('attention.layer_norm_rms_epsilon'), f32(c.normEps)],
     [k('rope.freq_base'), f32(c.ropeTheta)],
     ...tokenizerMetadata(vocab),
+    ...(o.metadata ?? []),
   ];
   const w = model.weights;
   // Q8_0/Q4_0 need whole 32-value blocks per row; like the converter, other rows fall back to F16.
@@ -139,6 +140,11 @@ export function writeModelGguf(
     );
   });
   tensors.push(vec('output_norm.weight', w.rmsFinal));
+  // LLaMA-3.1 scaling: the per-pair factors as the F32 tensor convert_hf_to_gguf.py writes (no metadata key).
+  if (c.ropeFreqFactors) {
+    if (arch !== 'llama') throw new Error(`a GGUF ${arch} model has no rope_freqs.weight`);
+    tensors.push(vec('rope_freqs.weight', c.ropeFreqFactors));
+  }
   // Gemma's classifier is always the embedding; the others write it unless it is shared.
   if (arch !== 'gemma' && w.classifier !== w.tokenEmbedding) tensors.push(mat('output.weight', w.classifier, c.vocabSize, c.dim));
   else if (arch === 'gemma' && w.classifier !== w.tokenEmbedding) throw new Error('a GGUF gemma model ties its classifier to the embedding');

@@ -16,10 +16,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UserError, describeError } from '../errors.js';
-import type { FfnKind, Model, ModelConfig, RopeStyle } from '../core/model.js';
+import { type FfnKind, headSize, type KeepHalf, type Model, type ModelConfig, type RopeStyle } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
 import { type DType, blockValues, byteSize } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
+import { checkRopeFactors } from './rope-scaling.js';
 import { type TensorExtent, readTensor, readTensorTransposed } from './tensor-read.js';
 import { byteLevelBpeTokenizer } from './hf-tokenizer.js';
 import { SentencePieceTokenizer, type Tokenizer } from './tokenizer.js';
@@ -104,7 +105,7 @@ class GgufTensors implements TensorSource {
     private readonly fd: number,
     private readonly h: GgufHeader,
     private readonly onProgress?: LoadProgress,
-    private readonly keepHalf = false,
+    private readonly keepHalf: KeepHalf = false,
   ) {
     this.byName = new Map(h.tensors.map((t) => [t.name, t]));
   }
@@ -171,6 +172,9 @@ const ARCHITECTURES: Record<string, ArchRule> = {
   gemma: { ffnKind: 'geglu', ropeStyle: 'halves', biases: false, embeddingScaleSqrtDim: true },
 };
 
+/** LLaMA-3.1's per-pair RoPE frequency factors (llama.cpp LLM_TENSOR_ROPE_FREQS), F32, headDim/2 of them. */
+const ROPE_FREQS = 'rope_freqs.weight';
+
 const NAMES: TensorNames = {
   embed: 'token_embd.weight',
   attNorm: 'blk.{l}.attn_norm.weight',
@@ -220,10 +224,11 @@ function ggufConfig(h: GgufHeader, file: string): { config: ModelConfig; arch: A
   if (valueLength !== headDim) throw new UserError(`${file}: metadata ${key('attention.value_length')}=${valueLength} differs from key_length ${headDim}, not supported`);
   const ropeDims = int('rope.dimension_count', LIMITS.headDim, headDim);
   if (ropeDims !== headDim) throw new UserError(`${file}: metadata ${key('rope.dimension_count')}=${ropeDims}: partial RoPE (≠ head width ${headDim}) is not supported`);
+  // LLaMA-3.1 scaling comes as the tensor rope_freqs.weight alone (the converter writes no
+  // rope.scaling.type for it); a scaling type (linear, yarn, …) is another rule, refused.
   const scaling = m.get(key('rope.scaling.type'));
-  if ((scaling !== undefined && scaling !== 'none') || h.tensors.some((t) => t.name === 'rope_freqs.weight')) {
-    throw new UserError(`${file}: RoPE scaling (${scaling !== undefined ? `${key('rope.scaling.type')}=${String(scaling)}` : 'rope_freqs.weight'}) is not supported`);
-  }
+  if (scaling !== undefined && scaling !== 'none') throw new UserError(`${file}: metadata ${key('rope.scaling.type')}=${String(scaling)}: RoPE scaling of this type is not supported (only LLaMA-3.1's rope_freqs.weight)`);
+  if (archName !== 'llama' && h.tensors.some((t) => t.name === ROPE_FREQS)) throw new UserError(`${file}: tensor ${ROPE_FREQS} is supported for architecture llama only, not ${archName}`);
   const embd = h.tensors.find((t) => t.name === NAMES.embed);
   if (!embd) throw new UserError(`${file}: missing tensor ${NAMES.embed}`);
   const vocabSize = embd.ne[1];
@@ -315,7 +320,7 @@ export interface GgufLoadOptions {
   withTokenizer?: boolean;
   onProgress?: LoadProgress;
   /** Also keep each F16/BF16 tensor's raw words beside its float32 values (storedHalf in src/core/model.ts). */
-  keepHalf?: boolean;
+  keepHalf?: KeepHalf;
 }
 
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */
@@ -344,6 +349,9 @@ async function loadGgufUnchecked(file: string, opts: GgufLoadOptions): Promise<{
   try {
     const src = new GgufTensors(file, fd, h, opts.onProgress, opts.keepHalf);
     const names: TensorNames = arch.biases ? NAMES : { ...NAMES, bq: undefined, bk: undefined, bv: undefined };
+    // llama.cpp divides each pair's angle by these (ggml_rope_ext's freq_factors): ModelConfig.ropeFreqFactors.
+    const factors = src.get(ROPE_FREQS, [headSize(config) / 2], true);
+    if (factors) config.ropeFreqFactors = checkRopeFactors(factors, `${file}: tensor ${ROPE_FREQS}`);
     const model = assembleModel(config, names, src, { fingerprint: fileSha256(fd, h.fileSize), source: file });
     return { model, tokenizer };
   } finally {

@@ -4,7 +4,8 @@
 // files define them:
 // - q/k rows are in rotate-half order (transformers' `rotate_half`), so RoPE is 'halves';
 //   the weights are used as stored, never permuted;
-// - llama / mistral: SwiGLU, RMSNorm, rope_theta, optional head_dim, optional tied lm_head;
+// - llama / mistral: SwiGLU, RMSNorm, rope_theta, optional head_dim, optional tied lm_head,
+//   optional rope_scaling of type llama3 (LLaMA-3.1; src/models/rope-scaling.ts);
 // - qwen2: as llama plus q/k/v biases;
 // - gemma: GeGLU with tanh-GELU (gelu_pytorch_tanh), embeddings × √hidden_size (rounded
 //   to the float32 the model computes in), head_dim, lm_head tied to the embedding, and
@@ -18,8 +19,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
-import type { Model, ModelConfig } from '../core/model.js';
+import type { KeepHalf, Model, ModelConfig } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, type TensorNames, type TensorSource } from './assemble.js';
+import { hfRopeScaling, llama3RopeFactors } from './rope-scaling.js';
 import { SafetensorsFile } from './safetensors.js';
 
 type Json = Record<string, unknown>;
@@ -46,7 +48,7 @@ class SafetensorsSet implements TensorSource {
   private bytesRead = 0;
   private readonly totalBytes: number;
   onProgress?: LoadProgress;
-  keepHalf = false;
+  keepHalf: KeepHalf = false;
   constructor(readonly files: SafetensorsFile[]) {
     for (const f of files) for (const name of f.entries.keys()) this.where.set(name, f);
     this.totalBytes = files.reduce((s, f) => s + [...f.entries.values()].reduce((t, e) => t + e.end - e.begin, 0), 0);
@@ -112,7 +114,8 @@ function hfConfig(cfg: Json, file: string): { config: ModelConfig; names: Tensor
     if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new UserError(`${file}: ${k}=${JSON.stringify(v)} must be a positive number`);
     return v;
   };
-  if (cfg.rope_scaling !== undefined && cfg.rope_scaling !== null) throw new UserError(`${file}: rope_scaling ${JSON.stringify(cfg.rope_scaling)} is not supported`);
+  const scaling = hfRopeScaling(cfg.rope_scaling, file);
+  if (scaling && (type === 'qwen2' || type === 'gemma' || type === 'opt')) throw new UserError(`${file}: rope_scaling type "llama3" is supported for llama models only, not ${String(type)}`);
   const dim = int('hidden_size', undefined, 1 << 16);
   const nHeads = int('num_attention_heads', undefined, 1024);
   const common = {
@@ -141,6 +144,7 @@ function hfConfig(cfg: Json, file: string): { config: ModelConfig; names: Tensor
       ropeStyle: 'halves',
     };
     if (headDim !== dim / nHeads) config.headDim = headDim;
+    if (scaling) config.ropeFreqFactors = llama3RopeFactors(headDim, config.ropeTheta, scaling);
     if (gemma) config.embeddingScale = Math.fround(Math.sqrt(dim));
     const p = 'model.layers.{l}.';
     const names: TensorNames = {
@@ -224,7 +228,7 @@ export function isHfFolder(p: string): boolean {
 }
 
 /** A Hugging Face folder's model (float32), fingerprinted by config.json and the safetensors headers and sizes. */
-export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress; keepHalf?: boolean } = {}): Model {
+export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress; keepHalf?: KeepHalf } = {}): Model {
   const configFile = path.join(dir, 'config.json');
   const cfg = readJson(configFile);
   const { config, names, norm1p, positionRows } = hfConfig(cfg, configFile);

@@ -7,6 +7,7 @@
 // allocated, so a corrupted file ends in one UserError naming the file and the field.
 
 import fs from 'node:fs';
+import type { KeepHalf } from '../core/model.js';
 import { UserError, describeError } from '../errors.js';
 import { shapeText } from './assemble.js';
 import { type DType, byteSize } from './dtypes.js';
@@ -92,17 +93,17 @@ export class SafetensorsFile {
   }
 
   /** The tensor as float32, checked to have `shape` (keepHalf: see TensorExtent). */
-  read(name: string, shape: number[], keepHalf = false): Float32Array {
+  read(name: string, shape: number[], keepHalf: KeepHalf = false): Float32Array {
     const { ext, n } = this.locate(name, shape, keepHalf);
     return readTensor(ext, n);
   }
 
   /** A [rows, cols] tensor as its cols × rows transpose (read straight into place). */
-  readTransposed(name: string, shape: [rows: number, cols: number], keepHalf = false): Float32Array {
+  readTransposed(name: string, shape: [rows: number, cols: number], keepHalf: KeepHalf = false): Float32Array {
     return readTensorTransposed(this.locate(name, shape, keepHalf).ext, shape[0], shape[1]);
   }
 
-  private locate(name: string, shape: number[], keepHalf: boolean): { ext: TensorExtent; n: number } {
+  private locate(name: string, shape: number[], keepHalf: KeepHalf): { ext: TensorExtent; n: number } {
     const e = this.entries.get(name);
     if (!e) throw new UserError(`${this.file}: missing tensor ${name}`);
     if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {

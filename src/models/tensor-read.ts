@@ -10,7 +10,7 @@
 //   transposed from the cache, instead of transposing the whole matrix afterwards.
 
 import fs from 'node:fs';
-import { rememberStoredHalf } from '../core/model.js';
+import { type KeepHalf, rememberStoredHalf } from '../core/model.js';
 import { UserError } from '../errors.js';
 import { type DType, blockValues, byteSize, decodeInto } from './dtypes.js';
 
@@ -23,7 +23,7 @@ export interface TensorExtent {
   /** For errors: "FILE: tensor NAME". */
   what: string;
   /** Also keep an F16/BF16 tensor's raw words (see StoredHalf in src/core/model.ts). */
-  keepHalf?: boolean;
+  keepHalf?: KeepHalf;
 }
 
 /** Elements decoded per read: 1 Mi values (2 MiB of F16): one small buffer, few system calls. */
@@ -65,8 +65,8 @@ function chunkValues(type: DType): number {
 
 /** The raw words are kept only for half-precision tensors, and only when asked. */
 function halfType(ext: TensorExtent): 'f16' | 'bf16' | null {
-  if (!ext.keepHalf) return null;
-  return ext.type === 'F16' ? 'f16' : ext.type === 'BF16' ? 'bf16' : null;
+  const t = ext.type === 'F16' ? 'f16' : ext.type === 'BF16' ? 'bf16' : null;
+  return ext.keepHalf === true || ext.keepHalf === t ? t : null;
 }
 
 /** The 16-bit words the last decodeRange read (still in the scratch buffer). */

@@ -15,8 +15,9 @@
 import { referenceKernels } from './kernels.js';
 import type { AttentionShape, Kernels } from '../core/kernels.js';
 import { embedDim, headSize, kvDim, type Model, qDim } from '../core/model.js';
-import { layernorm, ropeHalves } from './math.js';
+import { layernorm } from './math.js';
 import type { FfnPolicy } from './policies/types.js';
+import { type RopeAt, ropeFor } from './rope.js';
 
 /** Prompt tokens run the dense FFN and are shown to the policy; generated tokens follow its plan. */
 export type Phase = 'prefill' | 'generate';
@@ -53,6 +54,7 @@ export class Decoder {
   private readonly e: Float32Array | null; // embedDim-wide buffer (project_in / project_out)
   private readonly a: Float32Array; // FFN activations, one per neuron (Eq 17)
   readonly logits: Float32Array;
+  private readonly ropeAt: RopeAt | null;
 
   constructor(readonly model: Model, readonly kernels: Kernels = referenceKernels) {
     const c = model.config;
@@ -70,6 +72,7 @@ export class Decoder {
     this.e = embedDim(c) !== c.dim ? new Float32Array(embedDim(c)) : null;
     this.a = new Float32Array(c.hiddenDim);
     this.logits = new Float32Array(c.vocabSize);
+    this.ropeAt = ropeFor(c, kernels);
   }
 
   /** out = norm(x) with the model's norm kind (RMSNorm, or LayerNorm with its bias). */
@@ -83,12 +86,9 @@ export class Decoder {
     }
   }
 
+  /** The model's RoPE (layout, frequency table) on this decoder's kernels: src/reference/rope.ts. */
   private rope(vec: Float32Array, pos: number): void {
-    const c = this.model.config;
-    const style = c.ropeStyle ?? 'pairs';
-    if (style === 'none') return;
-    if (style === 'halves') (this.kernels.ropeHalves ?? ropeHalves)(vec, pos, this.shape.headSize, c.ropeTheta);
-    else this.kernels.rope(vec, pos, this.shape.headSize, c.ropeTheta);
+    this.ropeAt?.(vec, pos);
   }
 
   /** x = the input of layer 0: scaled token embedding (lifted by project_in) plus learned position. */

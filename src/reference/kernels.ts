@@ -5,13 +5,14 @@
 import type { Kernels } from '../core/kernels.js';
 import { attentionStep } from './attention.js';
 import { ffnActivations, ffnDown, ffnSliced } from './ffn.js';
-import { layernorm, matvec, rmsnorm, rope, ropeHalves } from './math.js';
+import { layernorm, matvec, rmsnorm, rope, ropeHalves, ropeWithFreqs } from './math.js';
 
 export const referenceKernels: Kernels = {
   matvec,
   rmsnorm,
   rope,
   ropeHalves,
+  ropeWithFreqs,
   layernorm,
   attention: attentionStep,
   ffnActivations,

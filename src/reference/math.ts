@@ -88,6 +88,32 @@ export function ropeHalves(vec: Float32Array, pos: number, headSize: number, the
   }
 }
 
+/**
+ * RoPE with per-lane frequency factors (LLaMA-3.1's `llama3` scaling): pair j of each
+ * head turns by pos · theta^(-2j/headSize) / factors[j]. The division is llama.cpp's
+ * (ggml_rope_ext divides each pair's angle by its freq_factors entry); transformers
+ * folds the same factor into inv_freq (_compute_llama3_parameters), which is the same
+ * number. Each layout computes the angle exactly as rope / ropeHalves do, then divides,
+ * so a factor of 1 leaves every bit as plain RoPE has it.
+ */
+export function ropeWithFreqs(vec: Float32Array, pos: number, headSize: number, theta: number, factors: Float32Array, style: 'pairs' | 'halves'): void {
+  const half = headSize / 2;
+  if (factors.length !== half) throw new Error(`RoPE frequency table has ${factors.length} entries, head width ${headSize} needs ${half}`);
+  for (let h = 0; h < vec.length; h += headSize) {
+    for (let j = 0; j < half; j++) {
+      const angle = style === 'pairs' ? (pos * (1 / Math.pow(theta, (2 * j) / headSize))) / factors[j] : pos / Math.pow(theta, (2 * j) / headSize) / factors[j];
+      const cos = Math.cos(angle);
+      const sin = Math.sin(angle);
+      const a = style === 'pairs' ? h + 2 * j : h + j;
+      const b = style === 'pairs' ? a + 1 : a + half;
+      const v0 = vec[a];
+      const v1 = vec[b];
+      vec[a] = v0 * cos - v1 * sin;
+      vec[b] = v0 * sin + v1 * cos;
+    }
+  }
+}
+
 /** SiLU (Swish-1), the gate of SwiGLU: x · sigmoid(x). */
 export function silu(x: number): number {
   return x / (1 + Math.exp(-x));

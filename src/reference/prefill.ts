@@ -21,13 +21,22 @@
 //
 // The reference form below runs the per-token kernels of any backend in that block
 // order; native-cpu implements the same arithmetic as GEMMs (native/README.md).
+//
+// What a batched layer describes: LayerShape carries one RoPE base and nothing else of
+// the architecture, so a backend's own prefillLayer rotates llama2.c pairs with plain
+// frequencies, and both forms know RMSNorm, pre-LN, no biases and qDim = dim only. A
+// model outside that never reaches a backend's prefillLayer (prefillPrompt below): a
+// rotate-half or frequency-table RoPE (LLaMA-3.1) runs the per-token form with the
+// decoder's own rope (src/reference/rope.ts), anything else prefills token by token
+// through Decoder.forward. So no model silently gets a rope or a layer it does not have.
 
 import type { Kernels, LayerShape } from '../core/kernels.js';
 import { UserError } from '../errors.js';
-import { headSize, kvDim, type ModelConfig } from '../core/model.js';
+import { embedDim, headSize, kvDim, type Model, type ModelConfig, qDim } from '../core/model.js';
 import type { Decoder } from './decoder.js';
 import { referenceKernels } from './kernels.js';
 import type { FfnPolicy } from './policies/types.js';
+import { type RopeAt, ropeFor } from './rope.js';
 
 /** Prompt tokens per block: 64 rows of activations keep a block's working set in L2. */
 export const DEFAULT_PREFILL_BLOCK = 64;
@@ -48,9 +57,13 @@ export function layerShape(c: ModelConfig): LayerShape {
   };
 }
 
-/** Kernels.prefillLayer as the composition of a backend's own per-token kernels. */
-export function prefillLayerWith(K: Kernels): PrefillLayer {
+/**
+ * Kernels.prefillLayer as the composition of a backend's own per-token kernels; `rope`
+ * (the decoder's, from ropeFor) replaces K.rope when the model rotates otherwise.
+ */
+export function prefillLayerWith(K: Kernels, rope?: RopeAt): PrefillLayer {
   return (x, a, layer, keyCache, valueCache, pos0, count, s) => {
+    const rot = rope ?? ((v: Float32Array, pos: number) => K.rope(v, pos, s.headSize, s.ropeTheta));
     const { dim, hiddenDim, kvDim: kv } = s;
     const xb = new Float32Array(dim);
     const q = new Float32Array(count * dim);
@@ -65,8 +78,8 @@ export function prefillLayerWith(K: Kernels): PrefillLayer {
       K.matvec(qt, layer.wq, xb, dim, dim);
       K.matvec(kt, layer.wk, xb, kv, dim);
       K.matvec(vt, layer.wv, xb, kv, dim);
-      K.rope(qt, pos0 + t, s.headSize, s.ropeTheta);
-      K.rope(kt, pos0 + t, s.headSize, s.ropeTheta);
+      rot(qt, pos0 + t);
+      rot(kt, pos0 + t);
     }
     for (let t = 0; t < count; t++) {
       const xt = x.subarray(t * dim, (t + 1) * dim);
@@ -86,6 +99,28 @@ export function prefillLayerWith(K: Kernels): PrefillLayer {
 export const referencePrefillLayer: PrefillLayer = prefillLayerWith(referenceKernels);
 
 /**
+ * Why the batched layer does not describe `model` (see the top of this file), or null
+ * when it does. Such a model is prefilled token by token.
+ */
+export function batchedLayerMisfit(model: Model): string | null {
+  const c = model.config;
+  const w = model.weights;
+  if ((c.ropeStyle ?? 'pairs') === 'none') return 'learned positions';
+  if ((c.normKind ?? 'rmsnorm') !== 'rmsnorm' || (c.normPlacement ?? 'pre') !== 'pre') return 'LayerNorm or post-LN';
+  if ((c.embeddingScale ?? 1) !== 1) return 'embedding scale';
+  if (qDim(c) !== c.dim || embedDim(c) !== c.dim) return 'head width or embedding width ≠ dim';
+  if (w.positionEmbedding || w.projectIn || w.projectOut || w.hasFinalNorm === false || w.finalNormBias) return 'positions, projections or final norm';
+  const biased = (l: Model['weights']['layers'][number]) => l.bq || l.bk || l.bv || l.bo || l.attNormBias || l.ffnNormBias || l.ffn.upBias || l.ffn.downBias;
+  if (w.layers.some(biased)) return 'biases';
+  return null;
+}
+
+/** Whether a backend's own prefillLayer (pairs RoPE, one base frequency) rotates as this model does. */
+function plainRope(c: ModelConfig): boolean {
+  return (c.ropeStyle ?? 'pairs') === 'pairs' && !c.ropeFreqFactors;
+}
+
+/**
  * Prefills `tokens` (positions 0 … n−1) into the decoder's KV cache in blocks of
  * `blockSize`, showing every layer's activations to the policy; returns the logits of
  * the last prompt token in decoder.logits. Uses the decoder's kernels' prefillLayer,
@@ -99,7 +134,11 @@ export function prefillPrompt(decoder: Decoder, tokens: number[], policy: FfnPol
   if (!(Number.isInteger(blockSize) && blockSize >= 1)) throw new UserError(`the prefill block size must be a positive integer, got ${blockSize}`);
   if (n < 1) throw new UserError('the prompt must hold at least one token (BOS)');
   if (n > c.seqLen) throw new UserError(`the prompt has ${n} tokens but the model's context (seq_len) is ${c.seqLen}`);
-  const layerFn = K.prefillLayer ? K.prefillLayer.bind(K) : prefillLayerWith(K);
+  if (batchedLayerMisfit(model)) {
+    for (let pos = 0; pos < n; pos++) decoder.forward(tokens[pos], pos, 'prefill', policy);
+    return decoder.logits;
+  }
+  const layerFn = K.prefillLayer && plainRope(c) ? K.prefillLayer.bind(K) : prefillLayerWith(K, plainRope(c) ? undefined : ropeFor(c, K)!);
   const shape = layerShape(c);
   const B = Math.min(blockSize, n);
   const x = new Float32Array(B * c.dim);

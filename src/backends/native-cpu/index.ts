@@ -6,7 +6,11 @@
 // native-cpu-f16 / native-cpu-bf16 store the weight matrices (attention projections,
 // FFN gate/up/down, classifier) as IEEE half or bfloat16: each Float32Array is
 // converted once, on first use, and the half-precision copy is cached by the array's
-// identity (weights are immutable once loaded). The kernels load half-precision rows,
+// identity (weights are immutable once loaded). A weight loaded from an F16 (BF16) file
+// with keepHalf already carries the file's words (storedHalf, src/core/model.ts): they are
+// exactly what converting its float32 widening would give, in the same layout (row-major
+// out × in, W_down transposed like downT), so the backend uses them and neither converts
+// nor holds a second copy. Loading with `keepHalfFor(backend name)` asks for them. The kernels load half-precision rows,
 // convert them exactly to float32 and accumulate in float32, so they compute what the
 // float32 kernels compute on the rounded weights; reading half the bytes is what makes
 // the memory-bound decode up to 2× faster. The sliced FFN reads the kept rows of the
@@ -18,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from '../../core/package-root.js';
-import type { FfnKind, FfnWeights } from '../../core/model.js';
+import { type FfnKind, type FfnWeights, type KeepHalf, storedHalf } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
@@ -85,6 +89,14 @@ function loadAddon(): NativeCpuAddon {
   }
 }
 
+/**
+ * The keepHalf loader option that lets backend `name` read an F16 / BF16 file's own words
+ * (native-cpu-f16 → 'f16', native-cpu-bf16 → 'bf16'); false for every other backend.
+ */
+export function keepHalfFor(name: string | undefined): KeepHalf {
+  return name === 'native-cpu-f16' ? 'f16' : name === 'native-cpu-bf16' ? 'bf16' : false;
+}
+
 export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend {
   const n = loadAddon();
   const meta = n.info();
@@ -94,7 +106,8 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     if (wt === 0) return w;
     let h = copies.get(w);
     if (!h) {
-      h = n.convertWeights(w, wt);
+      const s = storedHalf(w);
+      h = s && s.type === weightType ? s.bits : n.convertWeights(w, wt);
       copies.set(w, h);
     }
     return h;
@@ -132,7 +145,7 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
       simd: meta.simd,
       precision: PRECISION[weightType],
       notes:
-        (weightType === 'f32' ? '' : `${weightType.toUpperCase()} weight matrices (converted once on first use), `) +
+        (weightType === 'f32' ? '' : `${weightType.toUpperCase()} weight matrices (the file's own words when loaded with keepHalf, else converted once on first use), `) +
         'float32 accumulation: dot products in 32 partial sums (8 lanes × 4), ' +
         'row sums (down projection, attention values) in groups of 64 terms; see native/README.md',
     }),
