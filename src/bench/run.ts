@@ -345,7 +345,8 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[]
         }
       }
       progress.tick(`paper ${label}: loading the model`, 0);
-      const model = await loadModel(file);
+      // The F16 file's own words are kept for native-cpu-f16, as `tda generate` keeps them.
+      const model = await loadModel(file, undefined, { keepHalf: 'f16' });
       const m: PaperModel = {
         label: full, model, gguf: { f16: file },
         ggufMissing: { f32: 'not exported: this model is the synthetic F16 file itself (an F32 copy would add 4.4 GB on disk); llama.cpp F32 runs on the 341M model' },

@@ -7,6 +7,7 @@
 
 import { loadBackends } from './backends.js';
 import { runLlamaCpp } from './llama-cpp.js';
+import { keepHalfFor } from '../backends/native-cpu/index.js';
 import { loadModel } from '../models/discovery.js';
 import { generate } from '../reference/generate.js';
 import { densePolicy } from '../reference/policies/dense.js';
@@ -22,7 +23,8 @@ async function probe(file: string, engine: string, steps: number, threads: numbe
   const { loaded, failed } = await loadBackends([engine]);
   if (!loaded[0]) throw new Error(failed[0]?.reason ?? `${engine}: not available`);
   const t0 = performance.now();
-  const model = await loadModel(file);
+  // As `tda generate --backend native-cpu-f16` loads it: the file's own 16-bit words kept for the backend.
+  const model = await loadModel(file, undefined, { keepHalf: keepHalfFor(engine) });
   const loadMs = performance.now() - t0;
   const loadRss = peakRssMb();
   const prompt = [1, 300, 5, 77];
