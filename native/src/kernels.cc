@@ -166,15 +166,28 @@ static void rowSum(const RowSum& s, float* out, int64_t dim, const float* bias) 
 // ---------------------------------------------------------------------------
 // matvec: threads take contiguous row ranges; rows go through dot2 in pairs so x
 // is loaded once per two weight rows. Memory bound: each weight byte read once.
+// While a pair streams, dot2 prefetches the pair kMatvecLeadBytes further on (at
+// least the next pair): the two rows of a pair are two interleaved streams, which
+// the hardware prefetcher alone followed at 11 GB/s per core for F16 rows of 2 KiB
+// (the attention projections and the classifier of a d = 1024 model) and 14–16 GB/s
+// for float32 rows of 4 KiB; with the software prefetch, 19–25 GB/s for both
+// (one thread, CPU time of 96 matvecs 1024 × 1024, interleaved rounds, AMD EPYC).
 // ---------------------------------------------------------------------------
+static constexpr int64_t kMatvecLeadBytes = 8192;
+
 void matvec(float* out, const void* w, WType wt, const float* x, int64_t rows, int64_t cols) {
   parallel(partsFor(rows * cols * wsize(wt) / 4), [&](int part, int n) {
     int64_t b, e;
     share(rows, part, n, 2, &b, &e);
     const Prims& p = P(wt);
+    const int64_t pairBytes = 2 * cols * wsize(wt);
+    const int64_t lead = 2 * std::max<int64_t>(1, (kMatvecLeadBytes + pairBytes - 1) / pairBytes);  // rows ahead
     int64_t r = b;
-    for (; r + 2 <= e; r += 2)
-      p.dot2(wat(w, wt, r * cols), wat(w, wt, (r + 1) * cols), x, cols, out + r, out + r + 1, nullptr, nullptr);
+    for (; r + 2 <= e; r += 2) {
+      const int64_t na = std::min(r + lead, e - 1), nb = std::min(r + lead + 1, e - 1);
+      p.dot2(wat(w, wt, r * cols), wat(w, wt, (r + 1) * cols), x, cols, out + r, out + r + 1, wat(w, wt, na * cols),
+             wat(w, wt, nb * cols));
+    }
     if (r < e) p.dot2(wat(w, wt, r * cols), nullptr, x, cols, out + r, nullptr, nullptr, nullptr);
   });
 }

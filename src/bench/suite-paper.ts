@@ -80,6 +80,11 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
       skipped.push(`${m.label} ${weights}: no kit backend for ${weights} weights`);
       continue;
     }
+    // Untimed: one 1-token prompt first, so the rows time generation, not loading. A
+    // half-precision backend converts each weight matrix on its first use (a load step,
+    // 1–2 s here for the 341 M model); without this the first row (dense) paid it in its
+    // prefill (4.3 s against 2.0–2.3 s for the same prompt in the other f16 rows).
+    generate(model, { promptTokens: [1], steps: 1, policy: policyAtDensity(model, 'dense', 1), kernels: b.kernels, stopTokens: [] });
     for (const method of methods) {
       const density = method === 'dense' ? 1 : o.density;
       o.onStep?.(`paper ${m.label} ${b.name} ${method}`);
