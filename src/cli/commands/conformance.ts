@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { loadModel } from '../../models/discovery.js';
 import type { Model } from '../../core/model.js';
 import '../../backends/all.js';
+import { keepHalfFor } from '../../backends/native-cpu/index.js';
 import { loadBackend, loadBackendModule, registeredBackendNames } from '../../backends/registry.js';
 import type { Backend } from '../../core/kernels.js';
 import { UserError } from '../../errors.js';
@@ -63,7 +64,10 @@ export function conformanceCommand(program: Command): void {
     .action(async (o: ConformanceCliOptions) => {
       const backend = await backendToCheck(o);
       const models: { name: string; model: Model }[] = [];
-      for (const f of o.model ?? []) models.push({ name: path.basename(f), model: await loadModel(f) });
+      // A half-precision native backend reads an F16/BF16 file's own words, as under `tda generate`
+      // (the same values its own conversion gives: docs/models.md).
+      const keepHalf = o.backendModule ? false : keepHalfFor(o.backend);
+      for (const f of o.model ?? []) models.push({ name: path.basename(f), model: await loadModel(f, undefined, { keepHalf }) });
       const command = [
         'tda conformance',
         o.backendModule ? `--backend-module ${o.backendModule}` : `--backend ${o.backend}`,
