@@ -7,7 +7,6 @@
 
 import { loadBackends } from './backends.js';
 import { runLlamaCpp } from './llama-cpp.js';
-import { keepHalfFor } from '../backends/native-cpu/index.js';
 import { loadModel } from '../models/discovery.js';
 import { generate } from '../reference/generate.js';
 import { densePolicy } from '../reference/policies/dense.js';
@@ -23,8 +22,10 @@ async function probe(file: string, engine: string, steps: number, threads: numbe
   const { loaded, failed } = await loadBackends([engine]);
   if (!loaded[0]) throw new Error(failed[0]?.reason ?? `${engine}: not available`);
   const t0 = performance.now();
-  // As `tda generate --backend native-cpu-f16` loads it: the file's own 16-bit words kept for the backend.
-  const model = await loadModel(file, undefined, { keepHalf: keepHalfFor(engine) });
+  // The plain load (float32 arrays only) that the scale target is about; a half-precision
+  // backend then converts on first use, which peak_rss_mb includes (as keeping the file's
+  // words would: docs/models.md).
+  const model = await loadModel(file);
   const loadMs = performance.now() - t0;
   const loadRss = peakRssMb();
   const prompt = [1, 300, 5, 77];
