@@ -9,11 +9,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
     pool: 'forks',
-    // Three workers on two cores: most files wait on child processes (CLI runs, npm, the
-    // browser), and on a shared machine a third runnable worker takes a larger share of
-    // the cores from the other jobs. No test computes synchronously for long (the heavy
-    // checks run in child processes), so a worker that waits for a core still answers.
-    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     // test.concurrent tests (child processes, e.g. one conformance run per backend): at most 4 at once.
     maxConcurrency: 4,
     testTimeout: 900_000,
