@@ -3,11 +3,13 @@
 // generous because CI runs on a shared 2-core machine (speed is measured by
 // `tda bench`, never by test time-outs).
 import { defineConfig } from 'vitest/config';
+import { LastFilesSequencer } from './test/setup/sequencer.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
+    sequence: { sequencer: LastFilesSequencer },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     // test.concurrent tests (child processes, e.g. one conformance run per backend): at most 4 at once.

@@ -46,14 +46,14 @@ export interface CliResult {
  * spawn blocks the test worker's event loop for the whole child run, and on a busy
  * machine vitest's worker then misses its RPC deadline ("Timeout calling onTaskUpdate").
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<CliResult> {
   // From dist/, which test/setup/global.ts compiles from the current sources once per run
   // (pass TDA_CLI_FROM: '' in env to start it through tsx, as a source checkout does).
   return runNode([path.join(ROOT, 'bin/tda.js'), ...args], { TDA_CLI_FROM: 'dist', ...env }, opts);
 }
 
 /** Runs node with `args` (asynchronously; see runCli). */
-export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string; timeoutMs?: number; input?: string; signal?: AbortSignal } = {}): Promise<CliResult> {
   return runProcess(process.execPath, args, env, opts);
 }
 
@@ -61,10 +61,11 @@ export function runProcess(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  opts: { cwd?: string; timeoutMs?: number; input?: string } = {},
+  // signal: aborting it kills the child (the promise then rejects).
+  opts: { cwd?: string; timeoutMs?: number; input?: string; signal?: AbortSignal } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

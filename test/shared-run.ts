@@ -1,78 +1,47 @@
-// A child-process result computed once per test run and shared by the test files
-// that need it (they run in separate worker processes): the first caller creates a
-// lock folder and runs the command, the others wait for its result file. Used for
-// the CLI's conformance reports, which both test/conformance.test.ts (every backend)
-// and test/web-page.test.ts (the page's verdict must equal the CLI's) judge.
-import fs from 'node:fs';
-import path from 'node:path';
-import { inject } from 'vitest';
-import { type CliResult, runCli } from './helpers.js';
+// The CLI's conformance reports, computed once per test run (test/shared-result.ts) and
+// judged by several files: test/conformance.test.ts (every backend),
+// test/conformance-webgpu.test.ts and test/web-page.test.ts (the page's verdict must
+// equal the CLI's).
+import { expect, inject } from 'vitest';
+import { sharedResult } from './shared-result.js';
+import { type CliResult } from './helpers.js';
+import { CONFORMANCE_SEED, conformanceRun } from './conformance-run.js';
 
-const POLL_MS = 500;
-const WAIT_LIMIT_MS = 30 * 60_000;
-// The computing file touches `beat` in its lock folder while it works. A lock whose beat is
-// this old belongs to a worker that has gone (its file ended or was torn down mid-run, which
-// also kills its child process): a waiter then takes the work over instead of waiting out
-// WAIT_LIMIT_MS for a result that will never come.
-const BEAT_MS = 5_000;
-const STALE_MS = 120_000;
-
-function mtimeMs(p: string): number | undefined {
-  try {
-    return fs.statSync(p).mtimeMs;
-  } catch {
-    return undefined;
-  }
-}
-
-async function once(key: string, compute: () => Promise<CliResult>): Promise<CliResult> {
-  const file = path.join(inject('sharedDir'), `${key}.json`);
-  const lock = `${file}.lock`;
-  const beat = path.join(lock, 'beat');
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break; // this file computes it
-    } catch {
-      // Another file computes it: wait for its (atomically renamed) result.
-      while (!fs.existsSync(file)) {
-        if (Date.now() - t0 > WAIT_LIMIT_MS) throw new Error(`no result for ${key} after ${WAIT_LIMIT_MS / 60_000} min`);
-        const last = mtimeMs(beat) ?? mtimeMs(lock) ?? 0;
-        if (Date.now() - last > STALE_MS) break;
-        await new Promise((r) => setTimeout(r, POLL_MS));
-      }
-      if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as CliResult;
-      fs.rmSync(lock, { recursive: true, force: true }); // its holder is gone: take over
-    }
-  }
-  fs.writeFileSync(beat, '');
-  const timer = setInterval(() => {
-    try {
-      const now = new Date();
-      fs.utimesSync(beat, now, now);
-    } catch {
-      // the lock was taken over: the result is still written below
-    }
-  }, BEAT_MS);
-  try {
-    const result = await compute();
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(result));
-    fs.renameSync(tmp, file);
-    return result;
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** The seed of the shared conformance runs. */
-export const CONFORMANCE_SEED = 20240601;
+export { CONFORMANCE_SEED };
 
 /** `tda conformance --backend NAME --quick --seed CONFORMANCE_SEED --json`, once per test run. */
 export function cliConformance(backend: string): Promise<CliResult> {
-  // No early kill: on a busy machine the emulated GPUs (SwiftShader, Mesa) take minutes.
-  return once(`conformance-${backend}`, () =>
-    runCli(['conformance', '--backend', backend, '--quick', '--seed', String(CONFORMANCE_SEED), '--json'], {}, { timeoutMs: 25 * 60_000 }),
-  );
+  return sharedResult(inject('sharedDir'), `conformance-${backend}`, () => conformanceRun(backend));
+}
+
+/** Every object key in a parsed JSON value. */
+function jsonKeys(v: unknown): string[] {
+  if (Array.isArray(v)) return v.flatMap(jsonKeys);
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => [k, ...jsonKeys(x)]);
+  return [];
+}
+
+/**
+ * A backend's whole --quick run: conformant, every row of the documented schema — or,
+ * where the backend cannot load here, exit 2 with a one-line reason (never the reference).
+ */
+export function judgeCliConformance(name: string, r: CliResult): void {
+  if (r.code === 2) {
+    expect(name).not.toBe('reference');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/nothing was checked/);
+    console.info(`backend ${name}: not available on this machine — ${lines[0]}`);
+    return;
+  }
+  const report = JSON.parse(r.stdout) as { conformant: boolean; rows: { check: string; verdict: string; notes?: string }[] };
+  const failing = report.rows.filter((x) => x.verdict === 'fail');
+  expect(failing, JSON.stringify(failing, null, 1).slice(0, 3000)).toEqual([]);
+  expect(r.code).toBe(0);
+  // 7 kernels + call sequences, 9 mask rows, 4 e2e rows on stories260K and 5 on the synthetic models.
+  expect(report.rows.length).toBeGreaterThanOrEqual(8 + 9 + 4 + 5);
+  // The documented schema (docs/conformance.md): snake_case keys throughout.
+  expect(jsonKeys(report).filter((k) => !/^[a-z0-9_]+$/.test(k))).toEqual([]);
+  expect(report.rows[0]).toHaveProperty('max_err_over_bound');
+  expect(report).toHaveProperty('elapsed_ms');
 }

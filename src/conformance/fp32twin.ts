@@ -19,12 +19,11 @@ export type SumOrder = 'sequential' | 'pairwise' | 'lanes8';
 
 let scratch = new Float64Array(1024);
 
-/** The rounded products fr(rw(w[wOff + i·stride])·x[xOff + i]) summed in `order` — no closure per term (45M-term cases). */
-function dotOrdered(w: Float32Array, wOff: number, stride: number, x: Float32Array, xOff: number, n: number, order: SumOrder, rw: ((v: number) => number) | null): number {
+/** The rounded products fr(w[wOff + i·stride]·x[xOff + i]) summed in `order` — no closure per term (45M-term cases). */
+function dotOrdered(w: Float32Array, wOff: number, stride: number, x: Float32Array, xOff: number, n: number, order: SumOrder): number {
   if (scratch.length < n) scratch = new Float64Array(n);
   const p = scratch;
-  if (rw) for (let i = 0; i < n; i++) p[i] = fr(rw(w[wOff + i * stride]) * x[xOff + i]);
-  else for (let i = 0; i < n; i++) p[i] = fr(w[wOff + i * stride] * x[xOff + i]);
+  for (let i = 0; i < n; i++) p[i] = fr(w[wOff + i * stride] * x[xOff + i]);
   return sumOrdered(p, 0, n, order);
 }
 
@@ -98,13 +97,30 @@ function fp16Ulp(a: number): number {
 export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision = 'fp32', opts: TwinOptions = {}): Kernels {
   const k = makeKernels(order, precision, opts);
   if (!opts.flush) return k;
-  // Every kernel of the flushing twin runs with fr = flush(fround(·)).
+  // Every kernel of the flushing twin runs with fr = flush(fround(·)), on flushed inputs.
+  // The weight arguments (matvec's w, rmsnorm's weight) are flushed once per array, by
+  // identity as the contract allows: they are immutable, and flushing a LLaMA-size w on
+  // every call would cost more than the kernel.
+  const WEIGHT_ARG: Record<string, number> = { matvec: 1, rmsnorm: 2 };
+  const flushedCopy = (a: Float32Array): Float32Array => {
+    const f = new Float32Array(a.length); // a loop, not a.map(flushed): several times faster
+    for (let i = 0; i < a.length; i++) f[i] = flushed(a[i]);
+    return f;
+  };
+  const flushedWeights = new WeakMap<Float32Array, Float32Array>();
+  const flushedWeight = (w: Float32Array): Float32Array => {
+    let f = flushedWeights.get(w);
+    if (!f) flushedWeights.set(w, (f = flushedCopy(w)));
+    return f;
+  };
   const wrapped = {} as Kernels;
   for (const [name, fn] of Object.entries(k)) {
     (wrapped as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       fr = flushed;
       try {
-        const flushedArgs = args.map((a) => (a instanceof Float32Array ? a.map(flushed) : a));
+        const flushedArgs = args.map((a, i) =>
+          !(a instanceof Float32Array) ? a : i === WEIGHT_ARG[name] ? flushedWeight(a) : flushedCopy(a),
+        );
         // rmsnorm / rope work in place or alias: write the flushed result back.
         (fn as (...a: unknown[]) => void)(...flushedArgs);
         args.forEach((a, i) => {
@@ -122,7 +138,20 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
   const rw = precision === 'fp32' ? (x: number) => fr(x) : opts.truncate ? truncateTo(precision) : precision === 'fp16' ? roundFp16 : roundBf16;
   // float32 weights read as they are, summed in order: the fast loops below.
   const plain = order === 'sequential' && precision === 'fp32';
-  const rwOrNull = precision === 'fp32' ? null : rw;
+  // A reduced-precision twin stores each weight matrix once, by array identity as the
+  // kernel contract allows (weights are immutable): rounding 45M weights on every call
+  // of a LLaMA-size case would cost more than the sums. The values are rw's either way.
+  const storedCopies = new WeakMap<Float32Array, Float32Array>();
+  const stored = (w: Float32Array): Float32Array => {
+    if (precision === 'fp32') return w;
+    let s = storedCopies.get(w);
+    if (!s) {
+      s = new Float32Array(w.length);
+      for (let i = 0; i < w.length; i++) s[i] = rw(w[i]);
+      storedCopies.set(w, s);
+    }
+    return s;
+  };
   const act = (kind: FfnKind, x: number): number => {
     if (kind === 'relu') return x > 0 ? x : 0;
     if (kind === 'swiglu') return fr(x / fr(1 + fr(Math.exp(-x))));
@@ -131,9 +160,9 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
   };
   const activation = (x: Float32Array, ffn: FfnWeights, kind: FfnKind, i: number): number => {
     const dim = x.length;
-    const up = plain ? dotSequential(ffn.up, i * dim, 1, x, 0, dim) : dotOrdered(ffn.up, i * dim, 1, x, 0, dim, order, rwOrNull);
+    const up = plain ? dotSequential(ffn.up, i * dim, 1, x, 0, dim) : dotOrdered(stored(ffn.up), i * dim, 1, x, 0, dim, order);
     if (ffn.gate && (kind === 'swiglu' || kind === 'geglu')) {
-      const g = plain ? dotSequential(ffn.gate, i * dim, 1, x, 0, dim) : dotOrdered(ffn.gate, i * dim, 1, x, 0, dim, order, rwOrNull);
+      const g = plain ? dotSequential(ffn.gate, i * dim, 1, x, 0, dim) : dotOrdered(stored(ffn.gate), i * dim, 1, x, 0, dim, order);
       return fr(act(kind, g) * up);
     }
     return act(kind, fr(up + (ffn.upBias ? rw(ffn.upBias[i]) : 0)));
@@ -153,8 +182,10 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
     }
     const aK = Float64Array.from(ids, (i) => a(i));
     const p = new Float64Array(ids.length);
+    const downT = precision === 'fp32' ? null : stored(ffn.downT);
     for (let j = 0; j < dim; j++) {
-      for (let k = 0; k < ids.length; k++) p[k] = fr(aK[k] * rw(ffn.downT[ids[k] * dim + j]));
+      if (downT) for (let k = 0; k < ids.length; k++) p[k] = fr(aK[k] * downT[ids[k] * dim + j]);
+      else for (let k = 0; k < ids.length; k++) p[k] = fr(aK[k] * rw(ffn.downT[ids[k] * dim + j]));
       out[j] = fr(sumOrdered(p, 0, ids.length, order) + (ffn.downBias ? rw(ffn.downBias[j]) : 0));
     }
   };
@@ -162,10 +193,13 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
   return {
     matvec(out, w, x, rows, cols) {
       if (plain) for (let r = 0; r < rows; r++) out[r] = dotSequential(w, r * cols, 1, x, 0, cols);
-      else for (let r = 0; r < rows; r++) out[r] = dotOrdered(w, r * cols, 1, x, 0, cols, order, rwOrNull);
+      else {
+        const ws = stored(w);
+        for (let r = 0; r < rows; r++) out[r] = dotOrdered(ws, r * cols, 1, x, 0, cols, order);
+      }
     },
     rmsnorm(out, x, weight, eps) {
-      const ss = dotOrdered(x, 0, 1, x, 0, x.length, order, null);
+      const ss = dotOrdered(x, 0, 1, x, 0, x.length, order);
       const scale = fr(1 / fr(Math.sqrt(fr(fr(ss / x.length) + fr(eps)))));
       for (let i = 0; i < x.length; i++) out[i] = fr(rw(weight[i]) * fr(scale * x[i]));
     },
@@ -193,7 +227,7 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
         for (let t = 0; t <= pos; t++) {
           const dot = plain
             ? dotSequential(keyCache, t * kvDim + kvOff, 1, q, h * headSize, headSize)
-            : dotOrdered(keyCache, t * kvDim + kvOff, 1, q, h * headSize, headSize, order, null);
+            : dotOrdered(keyCache, t * kvDim + kvOff, 1, q, h * headSize, headSize, order);
           sc[t] = fr(dot * scale);
           if (sc[t] > max) max = sc[t];
         }
@@ -206,7 +240,7 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
         for (let d = 0; d < headSize; d++) {
           out[h * headSize + d] = plain
             ? dotSequential(valueCache, kvOff + d, kvDim, sc, 0, pos + 1)
-            : dotOrdered(valueCache, kvOff + d, kvDim, sc, 0, pos + 1, order, null);
+            : dotOrdered(valueCache, kvOff + d, kvDim, sc, 0, pos + 1, order);
         }
       }
     },

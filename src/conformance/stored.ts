@@ -70,6 +70,27 @@ function viaRmsnorm(K: Kernels, g: Float32Array): Float32Array {
   return out;
 }
 
+/**
+ * A 64-bit FNV-1a digest (two 32-bit lanes) of the arrays' bits. The stored model's
+ * fingerprint must name its values, not just the model it came from: the reference runs
+ * are cached by fingerprint (endToEnd.ts), and two reduced-precision backends checked in
+ * one process (an fp16 one, then a bf16 one) store different values of the same model.
+ */
+function digest(arrays: (Float32Array | null)[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (const x of arrays) {
+    if (!x) continue;
+    const u = new Int32Array(x.buffer, x.byteOffset, x.length);
+    for (let i = 0; i < u.length; i++) {
+      a = Math.imul(a ^ u[i], 0x01000193);
+      b = Math.imul(b ^ u[i] ^ (i & 0xffff), 0x01000193);
+    }
+    a = Math.imul(a ^ x.length, 0x01000193);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** The model with every weight replaced by the backend's stored value of it. */
 export function storedModel(model: Model, K: Kernels): Model {
   const w = model.weights;
@@ -92,10 +113,11 @@ export function storedModel(model: Model, K: Kernels): Model {
     rmsFfn: viaRmsnorm(K, l.rmsFfn),
     ffn: ffnOf(l.ffn),
   }));
-  return {
-    ...model,
-    // The decoder copies embedding rows itself (no kernel): those stay as loaded.
-    weights: { ...w, layers, rmsFinal: viaRmsnorm(K, w.rmsFinal), classifier: viaMatvec(K, w.classifier) },
-    fingerprint: `${model.fingerprint}|stored by the backend`,
-  };
+  // The decoder copies embedding rows itself (no kernel): those stay as loaded.
+  const weights = { ...w, layers, rmsFinal: viaRmsnorm(K, w.rmsFinal), classifier: viaMatvec(K, w.classifier) };
+  const values = [
+    weights.rmsFinal, weights.classifier,
+    ...layers.flatMap((l) => [l.rmsAtt, l.wq, l.wk, l.wv, l.wo, l.rmsFfn, l.ffn.gate, l.ffn.up, l.ffn.downT, l.ffn.upBias, l.ffn.downBias]),
+  ];
+  return { ...model, weights, fingerprint: `${model.fingerprint}|stored by the backend as ${digest(values)}` };
 }

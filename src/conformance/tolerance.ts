@@ -50,9 +50,24 @@ export function weightUnit(p: Precision): number {
  * 2^-14 (spacing 2^-24).
  */
 export function weightUlp(w: number, p: Precision): number {
-  const a = Math.abs(w);
-  if (p === 'bf16') return 2 ** (Math.max(Math.floor(Math.log2(a)), -126) - 7);
-  return 2 ** (Math.max(Math.floor(Math.log2(a)), -14) - 10);
+  const lowest = p === 'bf16' ? -126 : -14;
+  const bits = p === 'bf16' ? 7 : 10;
+  return 2 ** (Math.max(floorLog2(w), lowest) - bits);
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * ⌊log2 |w|⌋ (−∞ for 0). For a normal float32 that is its exponent field, read from its
+ * bits: this runs once per weight of every LLaMA-size case, where Math.log2 dominates.
+ * Anything else (subnormals, values that are not float32) takes Math.log2.
+ */
+function floorLog2(w: number): number {
+  f32[0] = w;
+  const e = (u32[0] >>> 23) & 0xff;
+  if (f32[0] === w && e !== 0 && e !== 0xff) return e - 127;
+  return Math.floor(Math.log2(Math.abs(w)));
 }
 
 /**
