@@ -79,7 +79,7 @@ export async function loadModelForCommand(o: { model?: string; tokenizer?: strin
   const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
   const half = typeof o.keepHalf === 'string' ? o.keepHalf.toUpperCase() : null;
   const size = o.wordsOnly && half
-    ? `about ${gb(bytes)} in memory for a ${half} file (its matrices kept as the file's words), up to ${gb(bytes * 4)} as float32 otherwise`
+    ? `about ${gb(bytes)} in memory if it stores its matrices as ${half} (kept as the file's words), up to ${gb(bytes * 4)} as float32 otherwise`
     : `up to ${gb(bytes * 4)} as float32 (${gb(bytes * 2)} for an F16/BF16 file)`;
   process.stderr.write(`tda: loading ${o.model}: ${gb(bytes)} on disk, ${size}\n`);
   const bar = new cliProgress.SingleBar(
