@@ -247,7 +247,7 @@ function weightArrays(w: ModelWeights): Set<Float32Array> {
 }
 
 /**
- * THE guard against reading a `wordsOnly` matrix's unwritten zeros: fills every pending
+ * The one guard against reading a `wordsOnly` matrix's unwritten zeros: fills every pending
  * weight array of `model` except those whose words `reader` declares it reads itself
  * (Kernels.readsStoredHalf equal to the words' type); returns how many it filled. The
  * Decoder calls it with its kernels, so every generation, calibration and prefill path
