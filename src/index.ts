@@ -12,9 +12,10 @@
 
 // The kernel contract and the model record.
 export type { AttentionShape, Backend, BackendInfo, Kernels } from './core/kernels.js';
-export type { FfnKind, FfnWeights, KeepHalf, LayerWeights, Model, ModelConfig, ModelWeights, StoredHalf } from './core/model.js';
-// storedHalf: an F16/BF16 weight's own file words, kept by loading with `keepHalf` (a backend of your own may use them).
-export { FFN_KINDS, headSize, isGated, kvDim, storedHalf } from './core/model.js';
+export type { FfnKind, FfnWeights, HalfLoad, KeepHalf, LayerWeights, Model, ModelConfig, ModelWeights, StoredHalf } from './core/model.js';
+// storedHalf: an F16/BF16 weight's own file words, kept by loading with `keepHalf` (a backend of your own may use them);
+// fillPendingWeights / fillStoredHalf: the float32 values of a `wordsOnly` load, for code that reads them itself.
+export { FFN_KINDS, fillPendingWeights, fillStoredHalf, headSize, isGated, kvDim, storedHalf } from './core/model.js';
 export { UserError } from './errors.js';
 
 // Models and tokenizers.
@@ -53,8 +54,9 @@ import './backends/all.js';
 export { BackendUnavailableError, loadBackend, loadBackendModule, registerBackend, registeredBackendNames } from './backends/registry.js';
 export type { BackendFactory } from './backends/registry.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
-// The keepHalf loader option under which native-cpu-f16 / -bf16 use the file's words instead of converting.
-export { keepHalfFor } from './backends/native-cpu/index.js';
+// The loader options under which native-cpu-f16 / -bf16 use the file's words instead of converting
+// (keepHalfFor), with no float32 copy of the weight matrices (halfLoadFor).
+export { halfLoadFor, keepHalfFor } from './backends/native-cpu/index.js';
 
 // Conformance.
 export { formatReport, reportJson, runConformance } from './conformance/index.js';

@@ -345,8 +345,10 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[]
         }
       }
       progress.tick(`paper ${label}: loading the model`, 0);
-      // The F16 file's own words are kept for native-cpu-f16, as `tda generate` keeps them.
-      const model = await loadModel(file, undefined, { keepHalf: 'f16' });
+      // The F16 file's matrices are loaded as their words only, as `tda generate --backend
+      // native-cpu-f16` loads them; the f32 rows, which run first, have the decoder widen them
+      // (fillPendingWeights), so from then on the float32 values are resident as before.
+      const model = await loadModel(file, undefined, { keepHalf: 'f16', wordsOnly: true });
       const m: PaperModel = {
         label: full, model, gguf: { f16: file },
         ggufMissing: { f32: 'not exported: this model is the synthetic F16 file itself (an F32 copy would add 4.4 GB on disk); llama.cpp F32 runs on the 341M model' },

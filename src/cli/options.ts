@@ -7,8 +7,8 @@ import { BackendUnavailableError, loadBackend, loadBackendModule } from '../back
 import type { Backend } from '../core/kernels.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import cliProgress from 'cli-progress';
-import { keepHalfFor } from '../backends/native-cpu/index.js';
-import type { KeepHalf } from '../core/model.js';
+import { halfLoadFor } from '../backends/native-cpu/index.js';
+import type { HalfLoad } from '../core/model.js';
 import { loadModelFiles, modelBytes } from '../models/discovery.js';
 import { TDA_VARIANTS } from '../reference/policies/tda-variants.js';
 import type { Method } from '../reference/policies/types.js';
@@ -73,11 +73,15 @@ const LARGE_MODEL_BYTES = 256 * 2 ** 20;
  * loadModelFiles for the commands: a large model first gets an estimate (its size on
  * disk and as float32 in memory), then a progress bar while its tensors are read.
  */
-export async function loadModelForCommand(o: { model?: string; tokenizer?: string; keepHalf?: KeepHalf }) {
+export async function loadModelForCommand(o: { model?: string; tokenizer?: string } & HalfLoad) {
   const bytes = o.model ? modelBytes(o.model) : 0;
   if (bytes < LARGE_MODEL_BYTES) return loadModelFiles(o);
   const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
-  process.stderr.write(`tda: loading ${o.model}: ${gb(bytes)} on disk, up to ${gb(bytes * 4)} as float32 (${gb(bytes * 2)} for an F16/BF16 file)\n`);
+  const half = typeof o.keepHalf === 'string' ? o.keepHalf.toUpperCase() : null;
+  const size = o.wordsOnly && half
+    ? `about ${gb(bytes)} in memory if it stores its matrices as ${half} (kept as the file's words), up to ${gb(bytes * 4)} as float32 otherwise`
+    : `up to ${gb(bytes * 4)} as float32 (${gb(bytes * 2)} for an F16/BF16 file)`;
+  process.stderr.write(`tda: loading ${o.model}: ${gb(bytes)} on disk, ${size}\n`);
   const bar = new cliProgress.SingleBar(
     { format: 'loading {bar} {percentage}% of tensor data', stream: process.stderr, noTTYOutput: true },
     cliProgress.Presets.shades_classic,
@@ -97,8 +101,10 @@ export function methodSettingOf(o: { method: string; density?: number; cett?: nu
 
 /** Model, tokenizer and backend from the shared options of generate/compare. */
 export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string }) {
-  // native-cpu-f16 / -bf16 read an F16 / BF16 file's own words instead of converting (and holding) a copy.
-  const { model, tokenizer } = await loadModelForCommand({ ...o, keepHalf: o.backendModule ? false : keepHalfFor(o.backend) });
+  // native-cpu-f16 / -bf16 read an F16 / BF16 file's own words instead of converting (and
+  // holding) a copy, and the weight matrices get no float32 copy at all (HalfLoad.wordsOnly);
+  // should the backend fall back to the reference, the decoder widens them (fillPendingWeights).
+  const { model, tokenizer } = await loadModelForCommand({ ...o, ...(o.backendModule ? {} : halfLoadFor(o.backend)) });
   const backend = await chooseBackend(o);
   return { model, tokenizer, backend };
 }

@@ -3,7 +3,7 @@
 // report whose verdict is "conformant" only when every row passes.
 
 import type { Backend } from '../core/kernels.js';
-import type { Model } from '../core/model.js';
+import { fillPendingWeights, type Model } from '../core/model.js';
 import { Rng } from '../reference/random.js';
 import { checkPrefillLayer } from './batched.js';
 import { checkCallSequences } from './calls.js';
@@ -54,6 +54,9 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
   const only = opts.only?.length ? (c: string) => opts.only!.some((o) => c.includes(o)) : undefined;
   // Load the model first: a missing model is bad input (exit 2), not a verdict.
   const stories = loadStories(opts.modelDir);
+  // The checks compare against the reference and read weights in JS, on any backend: a
+  // model loaded wordsOnly gets its float32 values now (src/core/model.ts).
+  for (const m of opts.models ?? []) fillPendingWeights(m.model);
   const rows: ReportRow[] = [];
   const add = (r: ReportRow[]) => {
     rows.push(...r);

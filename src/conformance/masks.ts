@@ -43,6 +43,8 @@ export function tracePrefill(model: Model, K: Kernels, tokens: number[], precisi
   const kind = model.config.ffnKind;
   const wrapped: Kernels = {
     ...K,
+    // The reference reads the same FFN weights here: these kernels read float32 values.
+    readsStoredHalf: undefined,
     ffnActivations(a, x, ffn, k) {
       K.ffnActivations(a, x, ffn, k);
       const l = layerOf.get(ffn);

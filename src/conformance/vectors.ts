@@ -10,7 +10,7 @@
 
 import fc from 'fast-check';
 import type { Kernels } from '../core/kernels.js';
-import { type FfnKind, type Model } from '../core/model.js';
+import { type FfnKind, fillPendingWeights, type Model } from '../core/model.js';
 import { referenceKernels } from '../reference/kernels.js';
 import { downColumnNorms } from '../reference/ffn.js';
 import { generate } from '../reference/generate.js';
@@ -100,6 +100,7 @@ export function exportVectors(o: ExportOptions, files: VectorFiles): Manifest {
     }
   }
   for (const m of o.models) {
+    fillPendingWeights(m.model); // the model's values are written out and read in JS
     const th = quantileThresholds(m.model, m.prompts);
     m.prompts.forEach((p, k) => {
       for (const mc of maskCases(m.model, p, th)) put(`mask-${mc.params.method}-${m.name}-${k}`, 'mask', { ...mc.params, model: m.name }, mc.tensors, {});

@@ -30,6 +30,16 @@ export interface LayerShape extends AttentionShape {
 }
 
 export interface Kernels {
+  /**
+   * Optional, a declaration rather than a kernel: these kernels read an F16 (BF16) weight
+   * matrix's stored words (storedHalf, src/core/model.ts) instead of its float32 values
+   * whenever it has words of this type, and never read its float32 values then. Only for
+   * such kernels does the decoder leave a `wordsOnly` load's matrices unfilled (their
+   * float32 arrays are zeros until filled: fillPendingWeights); every other kernels object,
+   * a wrapper that spreads this one included unless it only forwards, must leave it unset.
+   */
+  readonly readsStoredHalf?: 'f16' | 'bf16';
+
   /** out[r] = Σ_c w[r·cols + c] · x[c], for r < rows. */
   matvec(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void;
 

@@ -7,7 +7,11 @@
 // backend, and the bytes it touches are exactly the bytes the method claims to save.
 //
 // Weights are immutable once loaded: backends cache device copies and the policies
-// cache per-neuron norms keyed by the weight arrays themselves.
+// cache per-neuron norms keyed by the weight arrays themselves. (The one exception is
+// a matrix loaded as its file's 16-bit words only, whose float32 array is written once,
+// in place, before anything reads its values: StoredHalf.pending below.)
+
+import { decodeInto } from '../models/dtypes.js';
 
 /** The FFN activation families used by the six models of the TDA paper (Section 5.1). */
 export type FfnKind =
@@ -154,6 +158,11 @@ export function embedDim(c: ModelConfig): number {
 export interface StoredHalf {
   type: 'f16' | 'bf16';
   bits: Uint16Array;
+  /**
+   * True while the float32 array has not been written (a loader's `wordsOnly` mode): it
+   * holds zeros, not the weights, until fillStoredHalf widens these words into it.
+   */
+  pending?: boolean;
 }
 
 // Keyed by the float32 array itself, like the backends' own caches (weights are immutable
@@ -169,6 +178,22 @@ const storedHalves = new WeakMap<Float32Array, StoredHalf>();
  */
 export type KeepHalf = boolean | StoredHalf['type'];
 
+/**
+ * How a loader keeps half-precision words: `keepHalf` as above; `wordsOnly` as well keeps
+ * the weight matrices that reach only the kernels (attention projections, FFN gate / up /
+ * down, an untied classifier) as their words alone: each float32 array is allocated but
+ * never written (an untouched allocation costs no resident memory on Linux) and its
+ * StoredHalf is `pending`. Norm gains, biases and the token embedding (read in JS by the
+ * decoder, and the tied classifier) are widened as always. For a backend whose kernels
+ * read the words (Kernels.readsStoredHalf): everything else gets the float32 values
+ * filled first (fillPendingWeights). A copy of a pending array (slice, structuredClone)
+ * copies the zeros and has no words: fill before copying.
+ */
+export interface HalfLoad {
+  keepHalf?: KeepHalf;
+  wordsOnly?: boolean;
+}
+
 /** The file's own 16-bit words of a weight array, when the loader was asked to keep them (`keepHalf`). */
 export function storedHalf(w: Float32Array): StoredHalf | undefined {
   return storedHalves.get(w);
@@ -178,4 +203,65 @@ export function storedHalf(w: Float32Array): StoredHalf | undefined {
 export function rememberStoredHalf(w: Float32Array, stored: StoredHalf): void {
   if (stored.bits.length !== w.length) throw new Error(`stored ${stored.type} words (${stored.bits.length}) do not match the array (${w.length})`);
   storedHalves.set(w, stored);
+}
+
+/** Whether `w` is a matrix loaded as words only whose float32 values are not written yet. */
+export function isPending(w: Float32Array): boolean {
+  return storedHalves.get(w)?.pending === true;
+}
+
+const DTYPE = { f16: 'F16', bf16: 'BF16' } as const;
+
+/**
+ * Writes the float32 values of a `pending` array in place from its stored words and marks
+ * it filled; does nothing to any other array (so calling it again is harmless). The
+ * widening is the loaders' own (decodeInto, exact for F16 and BF16), and widening commutes
+ * with the transposition of downT, so the array ends bit for bit as a normal load makes it.
+ */
+export function fillStoredHalf(w: Float32Array): Float32Array {
+  const s = storedHalves.get(w);
+  if (s?.pending) {
+    decodeInto(DTYPE[s.type], new Uint8Array(s.bits.buffer, s.bits.byteOffset, s.bits.byteLength), w, 0, w.length);
+    s.pending = false;
+  }
+  return w;
+}
+
+/**
+ * Row `row` (of `cols` values) of weight matrix `w` as float32: a view of `w`, or, while
+ * `w` is pending, its stored words widened into `scratch` (exactly the values filling would
+ * write). For a reader that wants a few rows' values without a float32 copy of the matrix.
+ */
+export function weightRow(w: Float32Array, row: number, cols: number, scratch: Float32Array): Float32Array {
+  const s = storedHalves.get(w);
+  if (!s?.pending) return w.subarray(row * cols, (row + 1) * cols);
+  const words = s.bits.subarray(row * cols, (row + 1) * cols);
+  decodeInto(DTYPE[s.type], new Uint8Array(words.buffer, words.byteOffset, words.byteLength), scratch, 0, cols);
+  return scratch.subarray(0, cols);
+}
+
+/** Every Float32Array of the weights record once, layers and FFNs included (whatever fields they have). */
+function weightArrays(w: ModelWeights): Set<Float32Array> {
+  const arrays = (o: object) => Object.values(o).filter((v): v is Float32Array => v instanceof Float32Array);
+  return new Set([...arrays(w), ...w.layers.flatMap((l) => [...arrays(l), ...arrays(l.ffn)])]);
+}
+
+/**
+ * The one guard against reading a `wordsOnly` matrix's unwritten zeros: fills every pending
+ * weight array of `model` except those whose words `reader` declares it reads itself
+ * (Kernels.readsStoredHalf equal to the words' type); returns how many it filled. The
+ * Decoder calls it with its kernels, so every generation, calibration and prefill path
+ * sees real values on any backend but the half-precision ones; code that reads a whole
+ * model's values outside the kernels (exports, conformance) calls it without a reader.
+ * Readers of single matrices in JS use fillStoredHalf or weightRow on what they read.
+ */
+export function fillPendingWeights(model: Model, reader?: { readonly readsStoredHalf?: StoredHalf['type'] }): number {
+  let filled = 0;
+  for (const w of weightArrays(model.weights)) {
+    const s = storedHalves.get(w);
+    if (!s?.pending || s.type === reader?.readsStoredHalf) continue;
+    fillStoredHalf(w);
+    filled++;
+  }
+  return filled;
 }

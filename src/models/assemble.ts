@@ -14,11 +14,16 @@ export type LoadProgress = (done: number, total: number) => void;
 
 /** Fetches one tensor as float32, checked against `shape` ([rows, cols] of the row-major matrix, or [n]). */
 export interface TensorSource {
-  /** The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise. */
-  get(name: string, shape: number[], optional?: boolean): Float32Array | null;
+  /**
+   * The tensor, or null when it is absent and `optional`; a UserError names the file and tensor otherwise.
+   * `matrix`: a weight matrix that only the kernels read (never JS code of the decoder), so
+   * a source loading `wordsOnly` (HalfLoad in src/core/model.ts) may leave its float32 values unwritten.
+   */
+  get(name: string, shape: number[], optional?: boolean, matrix?: boolean): Float32Array | null;
   /**
    * The rows × cols tensor `name` (shape [rows, cols]) as its cols × rows transpose, read
-   * straight into place (W_down becomes downT without a float32 copy of W_down).
+   * straight into place (W_down becomes downT without a float32 copy of W_down). Always a
+   * `matrix` in the sense of get.
    */
   getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array;
   /** Names of all tensors in the source (to report unused or missing ones). */
@@ -89,6 +94,9 @@ export function assembleModel(
   const kv = kvDim(c);
   const ed = embedDim(c);
   const need = (name: string, shape: number[]) => src.get(name, shape)!;
+  // The matrices the decoder hands to the kernels only; everything else (norm gains, biases,
+  // embeddings) is read in JS and always arrives as float32.
+  const mat = (name: string, shape: number[]) => src.get(name, shape, false, true)!;
   const maybe = (name: string | undefined, shape: number[]) => (name ? src.get(name, shape, true) : null);
   const norm = (w: Float32Array) => (opts.normWeight ? opts.normWeight(w) : w);
 
@@ -101,10 +109,10 @@ export function assembleModel(
     layers.push({
       rmsAtt: norm(need(n(names.attNorm), [c.dim])),
       attNormBias: opt(names.attNormBias, [c.dim]),
-      wq: need(n(names.wq), [qd, c.dim]),
-      wk: need(n(names.wk), [kv, c.dim]),
-      wv: need(n(names.wv), [kv, c.dim]),
-      wo: need(n(names.wo), [c.dim, qd]),
+      wq: mat(n(names.wq), [qd, c.dim]),
+      wk: mat(n(names.wk), [kv, c.dim]),
+      wv: mat(n(names.wv), [kv, c.dim]),
+      wo: mat(n(names.wo), [c.dim, qd]),
       bq: opt(names.bq, [qd]),
       bk: opt(names.bk, [kv]),
       bv: opt(names.bv, [kv]),
@@ -112,8 +120,8 @@ export function assembleModel(
       rmsFfn: norm(need(n(names.ffnNorm), [c.dim])),
       ffnNormBias: opt(names.ffnNormBias, [c.dim]),
       ffn: {
-        gate: isGated(c.ffnKind) ? need(n(names.gate!), [c.hiddenDim, c.dim]) : null,
-        up: need(n(names.up), [c.hiddenDim, c.dim]),
+        gate: isGated(c.ffnKind) ? mat(n(names.gate!), [c.hiddenDim, c.dim]) : null,
+        up: mat(n(names.up), [c.hiddenDim, c.dim]),
         downT,
         upBias: opt(names.upBias, [c.hiddenDim]),
         downBias: opt(names.downBias, [c.dim]),
@@ -126,7 +134,8 @@ export function assembleModel(
     rmsFinal: names.finalNorm ? norm(need(names.finalNorm, [c.dim])) : new Float32Array(c.dim).fill(1),
     hasFinalNorm: names.finalNorm !== undefined,
     finalNormBias: maybe(names.finalNormBias, [c.dim]),
-    classifier: (names.output && src.has(names.output) ? need(names.output, [c.vocabSize, ed]) : null) ?? tokenEmbedding,
+    // Tied (no output tensor): the embedding itself, float32 because the decoder reads its rows.
+    classifier: (names.output && src.has(names.output) ? mat(names.output, [c.vocabSize, ed]) : null) ?? tokenEmbedding,
     positionEmbedding: names.positions ? need(names.positions, [opts.positionRows ?? c.seqLen, c.dim]) : null,
     projectIn: names.projectIn ? need(names.projectIn, [c.dim, ed]) : null,
     projectOut: names.projectOut ? need(names.projectOut, [ed, c.dim]) : null,

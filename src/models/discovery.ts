@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
 import { packageRoot } from '../core/package-root.js';
 import { loadCheckpoint } from './llama2c.js';
-import type { KeepHalf, Model } from '../core/model.js';
+import type { HalfLoad, Model } from '../core/model.js';
 import { loadGguf, readGgufHeader, ggufTokenizer } from './gguf.js';
 import { isHfFolder, loadHfFolder } from './hf-folder.js';
 import { loadTokenizerJson } from './hf-tokenizer.js';
@@ -54,17 +54,18 @@ function resolveFile(given: string | undefined, fileName: string, what: string):
   return file;
 }
 
-export interface ModelFileOptions {
+/**
+ * keepHalf: GGUF / safetensors F16 and BF16 weights also keep their raw words (storedHalf in
+ * src/core/model.ts): true for both types, 'f16' / 'bf16' for that type only (what
+ * native-cpu-f16 / -bf16 read instead of converting). wordsOnly: the weight matrices keep
+ * those words only, with no float32 copy (HalfLoad). halfLoadFor in src/backends/native-cpu
+ * gives both for a backend.
+ */
+export interface ModelFileOptions extends HalfLoad {
   model?: string;
   tokenizer?: string;
   /** Told as GGUF / safetensors tensor data is read (bytes done, of about total). */
   onProgress?: LoadProgress;
-  /**
-   * GGUF / safetensors F16 and BF16 weights also keep their raw words (storedHalf in
-   * src/core/model.ts): true for both types, 'f16' / 'bf16' for that type only (what
-   * native-cpu-f16 / -bf16 read instead of converting: keepHalfFor in src/backends/native-cpu).
-   */
-  keepHalf?: KeepHalf;
 }
 
 /** Bytes of tensor data of a model path (a file, or a folder's safetensors files), for size estimates. */
@@ -132,24 +133,26 @@ async function loadTokenizerFile(file: string, vocabSize: number): Promise<Token
  * for llama2.c the tok512.bin of the default folder.
  */
 /** A model alone, in any format (for checks that need no tokenizer, e.g. conformance on random prompts). */
-export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress'], opts: { keepHalf?: KeepHalf } = {}): Promise<Model> {
+export async function loadModel(file: string, onProgress?: ModelFileOptions['onProgress'], opts: HalfLoad = {}): Promise<Model> {
   const { format, path: p } = detectFormat(file);
+  const half: HalfLoad = { keepHalf: opts.keepHalf, wordsOnly: opts.wordsOnly };
   if (format === 'tokenizer-json') throw new UserError(`${file}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
-  if (format === 'gguf') return (await loadGguf(p, { withTokenizer: false, onProgress, keepHalf: opts.keepHalf })).model;
-  if (format === 'hf-folder') return loadHfFolder(p, { onProgress, keepHalf: opts.keepHalf });
+  if (format === 'gguf') return (await loadGguf(p, { withTokenizer: false, onProgress, ...half })).model;
+  if (format === 'hf-folder') return loadHfFolder(p, { onProgress, ...half });
   return loadCheckpoint(p);
 }
 
 export async function loadModelFiles(opts: ModelFileOptions): Promise<{ model: Model; tokenizer: Tokenizer }> {
   const modelPath = resolveFile(opts.model, DEFAULT_MODEL, 'model');
   const { format, path: p } = detectFormat(modelPath);
+  const half: HalfLoad = { keepHalf: opts.keepHalf, wordsOnly: opts.wordsOnly };
   if (format === 'tokenizer-json') throw new UserError(`${modelPath}: a JSON file is not a model (pass a Hugging Face folder or its config.json)`);
   if (format === 'gguf') {
-    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer, onProgress: opts.onProgress, keepHalf: opts.keepHalf });
+    const { model, tokenizer } = await loadGguf(p, { withTokenizer: !opts.tokenizer, onProgress: opts.onProgress, ...half });
     return { model, tokenizer: tokenizer ?? (await loadTokenizerFile(opts.tokenizer!, model.config.vocabSize)) };
   }
   if (format === 'hf-folder') {
-    const model = loadHfFolder(p, { onProgress: opts.onProgress, keepHalf: opts.keepHalf });
+    const model = loadHfFolder(p, { onProgress: opts.onProgress, ...half });
     if (opts.tokenizer) return { model, tokenizer: await loadTokenizerFile(opts.tokenizer, model.config.vocabSize) };
     const tokFile = path.join(p, 'tokenizer.json');
     if (!fs.existsSync(tokFile)) throw new UserError(`${p}: has no tokenizer.json: pass --tokenizer FILE`);

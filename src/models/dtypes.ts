@@ -239,6 +239,16 @@ function decodeQ4K(bytes: Uint8Array, out: Float32Array, at: number, n: number):
   }
 }
 
+/**
+ * The index of the first non-finite F16 / BF16 word among words[at … at + n), or −1: the
+ * finite check of decodeInto (all-ones exponent field) for words kept without decoding.
+ */
+export function nonFiniteWord(type: 'F16' | 'BF16', words: Uint16Array, at: number, n: number): number {
+  const exp = type === 'F16' ? 0x7c00 : 0x7f80;
+  for (let i = 0; i < n; i++) if ((words[at + i] & exp) === exp) return i;
+  return -1;
+}
+
 /** Decodes `n` elements of `type` from `bytes` (little-endian) into a new float32 array. */
 export function decodeTensor(type: DType, bytes: Uint8Array, n: number): Float32Array {
   const out = new Float32Array(n);

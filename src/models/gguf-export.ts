@@ -6,7 +6,7 @@
 // The model's RoPE style must be the architecture's: a `llama` file needs a 'pairs'
 // model, qwen2/gemma files a 'halves' one — no silent permutation.
 
-import { type Model, headSize, kvDim, qDim } from '../core/model.js';
+import { type Model, fillPendingWeights, headSize, kvDim, qDim } from '../core/model.js';
 import { transpose } from './assemble.js';
 import { type DType, Q8_0_BLOCK, isBlockQuantised } from './dtypes.js';
 import { type GgufTensor, type GgufValue, bool, f32, f32s, i32s, str, strings, u32, writeGguf } from './gguf-writer.js';
@@ -83,6 +83,7 @@ export function writeModelGguf(
   file: string,
   o: { name: string; architecture?: GgufArchitecture; type?: DType; /** Extra metadata after the model's own (tests of refused keys). */ metadata?: [string, GgufValue][] },
 ): { bytes: number } {
+  fillPendingWeights(model); // every value is written out: a wordsOnly load's matrices are widened first
   const c = model.config;
   const arch = o.architecture ?? 'llama';
   const type = o.type ?? 'F32';

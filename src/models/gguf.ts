@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UserError, describeError } from '../errors.js';
-import { type FfnKind, headSize, type KeepHalf, type Model, type ModelConfig, type RopeStyle } from '../core/model.js';
+import { type FfnKind, type HalfLoad, headSize, type Model, type ModelConfig, type RopeStyle } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, shapeText, type TensorNames, type TensorSource } from './assemble.js';
 import { type DType, blockValues, byteSize } from './dtypes.js';
 import { GGML_TYPES } from './gguf-writer.js';
@@ -105,7 +105,7 @@ class GgufTensors implements TensorSource {
     private readonly fd: number,
     private readonly h: GgufHeader,
     private readonly onProgress?: LoadProgress,
-    private readonly keepHalf: KeepHalf = false,
+    private readonly half: HalfLoad = {},
   ) {
     this.byName = new Map(h.tensors.map((t) => [t.name, t]));
   }
@@ -114,19 +114,19 @@ class GgufTensors implements TensorSource {
     return this.byName.has(name);
   }
 
-  get(name: string, shape: number[], optional = false): Float32Array | null {
-    const found = this.locate(name, shape, optional);
+  get(name: string, shape: number[], optional = false, matrix = false): Float32Array | null {
+    const found = this.locate(name, shape, optional, matrix);
     if (!found) return null;
     return this.counted(found.bytes, readTensor(found.ext, found.n));
   }
 
   getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array {
-    const found = this.locate(name, shape, false)!;
+    const found = this.locate(name, shape, false, true)!;
     return this.counted(found.bytes, readTensorTransposed(found.ext, shape[0], shape[1]));
   }
 
   /** Where tensor `name` lies, after checking its type, shape and extent against the file. */
-  private locate(name: string, shape: number[], optional: boolean): { ext: TensorExtent; n: number; bytes: number } | null {
+  private locate(name: string, shape: number[], optional: boolean, matrix: boolean): { ext: TensorExtent; n: number; bytes: number } | null {
     const t = this.byName.get(name);
     const where = `${this.file}: tensor ${name}`;
     if (!t) {
@@ -147,7 +147,8 @@ class GgufTensors implements TensorSource {
     if (!(Number.isSafeInteger(start) && start + bytes <= this.h.fileSize)) {
       throw new UserError(`${where}: data at offset ${t.offset} (+${bytes} bytes) lies outside the file (${this.h.fileSize} bytes; truncated?)`);
     }
-    return { ext: { fd: this.fd, start, type, what: where, keepHalf: this.keepHalf }, n, bytes };
+    const ext = { fd: this.fd, start, type, what: where, keepHalf: this.half.keepHalf ?? false, wordsOnly: matrix && this.half.wordsOnly === true };
+    return { ext, n, bytes };
   }
 
   private counted(bytes: number, values: Float32Array): Float32Array {
@@ -316,11 +317,13 @@ export function fileSha256(fd: number, size: number): string {
   return hash.digest('hex');
 }
 
-export interface GgufLoadOptions {
+/**
+ * keepHalf: also keep each F16/BF16 tensor's raw words beside its float32 values (storedHalf
+ * in src/core/model.ts); wordsOnly: the weight matrices keep their words only (HalfLoad).
+ */
+export interface GgufLoadOptions extends HalfLoad {
   withTokenizer?: boolean;
   onProgress?: LoadProgress;
-  /** Also keep each F16/BF16 tensor's raw words beside its float32 values (storedHalf in src/core/model.ts). */
-  keepHalf?: KeepHalf;
 }
 
 /** A GGUF model, dequantised to float32, with the tokenizer it carries (unless withTokenizer is false). */
@@ -347,7 +350,7 @@ async function loadGgufUnchecked(file: string, opts: GgufLoadOptions): Promise<{
   }
   const fd = fs.openSync(file, 'r');
   try {
-    const src = new GgufTensors(file, fd, h, opts.onProgress, opts.keepHalf);
+    const src = new GgufTensors(file, fd, h, opts.onProgress, { keepHalf: opts.keepHalf, wordsOnly: opts.wordsOnly });
     const names: TensorNames = arch.biases ? NAMES : { ...NAMES, bq: undefined, bk: undefined, bv: undefined };
     // llama.cpp divides each pair's angle by these (ggml_rope_ext's freq_factors): ModelConfig.ropeFreqFactors.
     const factors = src.get(ROPE_FREQS, [headSize(config) / 2], true);

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError, describeError } from '../errors.js';
-import type { KeepHalf, Model, ModelConfig } from '../core/model.js';
+import type { HalfLoad, Model, ModelConfig } from '../core/model.js';
 import { MAX_CONTEXT, assembleModel, type LoadProgress, type TensorNames, type TensorSource } from './assemble.js';
 import { hfRopeScaling, llama3RopeFactors } from './rope-scaling.js';
 import { SafetensorsFile } from './safetensors.js';
@@ -48,7 +48,7 @@ class SafetensorsSet implements TensorSource {
   private bytesRead = 0;
   private readonly totalBytes: number;
   onProgress?: LoadProgress;
-  keepHalf: KeepHalf = false;
+  half: HalfLoad = {};
   constructor(readonly files: SafetensorsFile[]) {
     for (const f of files) for (const name of f.entries.keys()) this.where.set(name, f);
     this.totalBytes = files.reduce((s, f) => s + [...f.entries.values()].reduce((t, e) => t + e.end - e.begin, 0), 0);
@@ -56,13 +56,13 @@ class SafetensorsSet implements TensorSource {
   has(name: string): boolean {
     return this.where.has(name);
   }
-  get(name: string, shape: number[], optional = false): Float32Array | null {
+  get(name: string, shape: number[], optional = false, matrix = false): Float32Array | null {
     const f = this.find(name, optional);
-    return f && this.counted(f, name, f.read(name, shape, this.keepHalf));
+    return f && this.counted(f, name, f.read(name, shape, { keepHalf: this.half.keepHalf, wordsOnly: matrix && this.half.wordsOnly }));
   }
   getTransposed(name: string, shape: [rows: number, cols: number]): Float32Array {
     const f = this.find(name, false)!;
-    return this.counted(f, name, f.readTransposed(name, shape, this.keepHalf));
+    return this.counted(f, name, f.readTransposed(name, shape, this.half));
   }
   private find(name: string, optional: boolean): SafetensorsFile | null {
     const f = this.where.get(name);
@@ -227,14 +227,18 @@ export function isHfFolder(p: string): boolean {
   return fs.existsSync(path.join(p, 'config.json'));
 }
 
-/** A Hugging Face folder's model (float32), fingerprinted by config.json and the safetensors headers and sizes. */
-export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress; keepHalf?: KeepHalf } = {}): Model {
+/**
+ * A Hugging Face folder's model (float32), fingerprinted by config.json and the safetensors
+ * headers and sizes. keepHalf / wordsOnly: HalfLoad in src/core/model.ts (the one transform
+ * here, Gemma's 1 + w, touches norm gains only, which are always widened).
+ */
+export function loadHfFolder(dir: string, opts: { onProgress?: LoadProgress } & HalfLoad = {}): Model {
   const configFile = path.join(dir, 'config.json');
   const cfg = readJson(configFile);
   const { config, names, norm1p, positionRows } = hfConfig(cfg, configFile);
   const src = openWeights(dir);
   src.onProgress = opts.onProgress;
-  src.keepHalf = opts.keepHalf ?? false;
+  src.half = { keepHalf: opts.keepHalf, wordsOnly: opts.wordsOnly };
   try {
     const hash = createHash('sha256').update(JSON.stringify(cfg));
     for (const f of src.files) hash.update(path.basename(f.file)).update(String(fs.statSync(f.file).size)).update(JSON.stringify([...f.entries]));

@@ -4,7 +4,7 @@
 // Wq/Wk so that rotate_half pairs (j, j + h/2) instead: within head h, row 2j + i of
 // Meta becomes row i·h/2 + j. llama.cpp's converter applies the inverse for `llama`.
 
-import { type Model, headSize } from '../core/model.js';
+import { type Model, fillStoredHalf, headSize } from '../core/model.js';
 
 /** Rows of a (nHeads·headSize) × cols matrix (or a bias, cols = 1) from pairs order to rotate-half order. */
 export function pairsToHalves(w: Float32Array, nHeads: number, hs: number, cols: number): Float32Array {
@@ -28,8 +28,9 @@ export function toHalvesModel(model: Model): Model {
   const hs = headSize(c);
   const layers = model.weights.layers.map((l) => ({
     ...l,
-    wq: pairsToHalves(l.wq, c.nHeads, hs, c.dim),
-    wk: pairsToHalves(l.wk, c.nKvHeads, hs, c.dim),
+    // The permutation reads the values (a wordsOnly load's q/k get them first); other arrays pass through as they are.
+    wq: pairsToHalves(fillStoredHalf(l.wq), c.nHeads, hs, c.dim),
+    wk: pairsToHalves(fillStoredHalf(l.wk), c.nKvHeads, hs, c.dim),
     bq: l.bq ? pairsToHalves(l.bq, c.nHeads, hs, 1) : l.bq,
     bk: l.bk ? pairsToHalves(l.bk, c.nKvHeads, hs, 1) : l.bk,
   }));

@@ -7,7 +7,7 @@
 // allocated, so a corrupted file ends in one UserError naming the file and the field.
 
 import fs from 'node:fs';
-import type { KeepHalf } from '../core/model.js';
+import type { HalfLoad } from '../core/model.js';
 import { UserError, describeError } from '../errors.js';
 import { shapeText } from './assemble.js';
 import { type DType, byteSize } from './dtypes.js';
@@ -92,25 +92,26 @@ export class SafetensorsFile {
     }
   }
 
-  /** The tensor as float32, checked to have `shape` (keepHalf: see TensorExtent). */
-  read(name: string, shape: number[], keepHalf: KeepHalf = false): Float32Array {
-    const { ext, n } = this.locate(name, shape, keepHalf);
+  /** The tensor as float32, checked to have `shape` (keepHalf, wordsOnly: see TensorExtent). */
+  read(name: string, shape: number[], half: HalfLoad = {}): Float32Array {
+    const { ext, n } = this.locate(name, shape, half);
     return readTensor(ext, n);
   }
 
   /** A [rows, cols] tensor as its cols × rows transpose (read straight into place). */
-  readTransposed(name: string, shape: [rows: number, cols: number], keepHalf: KeepHalf = false): Float32Array {
-    return readTensorTransposed(this.locate(name, shape, keepHalf).ext, shape[0], shape[1]);
+  readTransposed(name: string, shape: [rows: number, cols: number], half: HalfLoad = {}): Float32Array {
+    return readTensorTransposed(this.locate(name, shape, half).ext, shape[0], shape[1]);
   }
 
-  private locate(name: string, shape: number[], keepHalf: KeepHalf): { ext: TensorExtent; n: number } {
+  private locate(name: string, shape: number[], half: HalfLoad): { ext: TensorExtent; n: number } {
     const e = this.entries.get(name);
     if (!e) throw new UserError(`${this.file}: missing tensor ${name}`);
     if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
       throw new UserError(`${this.file}: tensor ${name} has shape [${e.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
     }
     const n = shape.reduce((a, b) => a * b, 1);
-    return { ext: { fd: this.fd!, start: e.begin, type: e.dtype, what: `${this.file}: tensor ${name}`, keepHalf }, n };
+    const ext = { fd: this.fd!, start: e.begin, type: e.dtype, what: `${this.file}: tensor ${name}`, keepHalf: half.keepHalf ?? false, wordsOnly: half.wordsOnly };
+    return { ext, n };
   }
 
   close(): void {

@@ -8,11 +8,13 @@
 // - a matrix the kit keeps transposed (W_down, stored one row per neuron: see
 //   src/core/model.ts) is read in bands of a few rows, each band decoded once and written
 //   transposed from the cache, instead of transposing the whole matrix afterwards.
+// With `wordsOnly` (StoredHalf.pending in src/core/model.ts) an F16/BF16 matrix is read as
+// its words alone, checked finite on the words, and its float32 array is left unwritten.
 
 import fs from 'node:fs';
 import { type KeepHalf, rememberStoredHalf } from '../core/model.js';
 import { UserError } from '../errors.js';
-import { type DType, blockValues, byteSize, decodeInto } from './dtypes.js';
+import { type DType, bf16ToF32, blockValues, byteSize, decodeInto, f16ToF32, nonFiniteWord } from './dtypes.js';
 
 /** One tensor's bytes in an open file. */
 export interface TensorExtent {
@@ -24,6 +26,8 @@ export interface TensorExtent {
   what: string;
   /** Also keep an F16/BF16 tensor's raw words (see StoredHalf in src/core/model.ts). */
   keepHalf?: KeepHalf;
+  /** Keep only those words: the float32 array is allocated, not written (StoredHalf.pending). */
+  wordsOnly?: boolean;
 }
 
 /** Elements decoded per read: 1 Mi values (2 MiB of F16): one small buffer, few system calls. */
@@ -74,10 +78,28 @@ function scratchWords(n: number): Uint16Array {
   return new Uint16Array(scratch.buffer, 0, n);
 }
 
+/** Words [from, from + n) of a half-precision tensor, checked finite, in the scratch buffer (not decoded). */
+function readWordsRange(ext: TensorExtent, from: number, n: number): Uint16Array {
+  readFully(ext, scratchBytes(2 * n), ext.start + 2 * from);
+  const words = scratchWords(n);
+  const bad = nonFiniteWord(ext.type as 'F16' | 'BF16', words, 0, n);
+  if (bad >= 0) throw nonFinite(ext, (ext.type === 'F16' ? f16ToF32 : bf16ToF32)(words[bad]), from + bad);
+  return words;
+}
+
 /** The tensor's `n` values as float32 (finite, or a UserError naming the tensor and index). */
 export function readTensor(ext: TensorExtent, n: number): Float32Array {
   const out = new Float32Array(n);
   const half = halfType(ext);
+  if (half && ext.wordsOnly) {
+    const words = new Uint16Array(n);
+    for (let from = 0; from < n; from += CHUNK_VALUES) {
+      const m = Math.min(CHUNK_VALUES, n - from);
+      words.set(readWordsRange(ext, from, m), from);
+    }
+    rememberStoredHalf(out, { type: half, bits: words, pending: true });
+    return out;
+  }
   const bits = half ? new Uint16Array(n) : null;
   const step = chunkValues(ext.type);
   for (let from = 0; from < n; from += step) {
@@ -95,10 +117,24 @@ export function readTensor(ext: TensorExtent, n: number): Float32Array {
  * on a block.
  */
 export function readTensorTransposed(ext: TensorExtent, rows: number, cols: number): Float32Array {
-  const out = new Uint32Array(rows * cols);
   const half = halfType(ext);
-  const bitsT = half ? new Uint16Array(rows * cols) : null;
   const bandRows = Math.max(1, Math.min(BAND_ROWS, Math.floor(chunkValues(ext.type) / cols)));
+  if (half && ext.wordsOnly) {
+    const wordsT = new Uint16Array(rows * cols);
+    for (let r0 = 0; r0 < rows; r0 += bandRows) {
+      const h = Math.min(bandRows, rows - r0);
+      const words = readWordsRange(ext, r0 * cols, h * cols);
+      for (let c = 0; c < cols; c++) {
+        const o = c * rows + r0;
+        for (let r = 0; r < h; r++) wordsT[o + r] = words[r * cols + c];
+      }
+    }
+    const values = new Float32Array(rows * cols);
+    rememberStoredHalf(values, { type: half, bits: wordsT, pending: true });
+    return values;
+  }
+  const out = new Uint32Array(rows * cols);
+  const bitsT = half ? new Uint16Array(rows * cols) : null;
   const band = new Float32Array(bandRows * cols);
   const bandBits = new Uint32Array(band.buffer);
   for (let r0 = 0; r0 < rows; r0 += bandRows) {

@@ -22,7 +22,7 @@
 // With the tie rule "value ≥ τ is kept" that τ is one of the decision values, and
 // any τ' > τ exceeds the target.
 
-import type { FfnWeights } from '../core/model.js';
+import { type FfnWeights, fillStoredHalf } from '../core/model.js';
 
 export interface CettUnit {
   /** Per-neuron decision values (length d_ff). A neuron is dropped when its value < τ. */
@@ -33,6 +33,7 @@ export interface CettUnit {
 
 /** ‖Σ_{i ∈ D} a_i W_down[:, i]‖ for an explicit drop predicate. */
 function truncatedNorm(a: Float32Array, ffn: FfnWeights, dim: number, dropped: (i: number) => boolean): number {
+  fillStoredHalf(ffn.downT); // read in JS (a wordsOnly load keeps it as words: src/core/model.ts)
   const e = new Float64Array(dim);
   for (let i = 0; i < a.length; i++) {
     if (!dropped(i) || a[i] === 0) continue;
@@ -86,6 +87,7 @@ export interface CettCurve {
 
 /** Equation-20 sweep: O(units · d_ff · tokens-per-unit · dim), each neuron output added once. */
 export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): CettCurve {
+  fillStoredHalf(ffn.downT); // read in JS (a wordsOnly load keeps it as words: src/core/model.ts)
   const hidden = ffn.downT.length / dim;
   // Decision events (unit, neuron), sorted by value.
   const events: { value: number; unit: number; neuron: number }[] = [];

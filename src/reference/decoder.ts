@@ -14,7 +14,7 @@
 
 import { referenceKernels } from './kernels.js';
 import type { AttentionShape, Kernels } from '../core/kernels.js';
-import { embedDim, headSize, kvDim, type Model, qDim } from '../core/model.js';
+import { embedDim, fillPendingWeights, headSize, kvDim, type Model, qDim } from '../core/model.js';
 import { layernorm } from './math.js';
 import type { FfnPolicy } from './policies/types.js';
 import { type RopeAt, ropeFor } from './rope.js';
@@ -57,6 +57,13 @@ export class Decoder {
   private readonly ropeAt: RopeAt | null;
 
   constructor(readonly model: Model, readonly kernels: Kernels = referenceKernels) {
+    // A model loaded `wordsOnly` holds some matrices as their file's words, with float32
+    // arrays of zeros: every path that computes with the model (generate, prefill,
+    // calibration, the benches) builds a Decoder, so this one call makes sure that no
+    // kernels see those zeros, except kernels that declare they read the words instead
+    // (native-cpu-f16 / -bf16). What the decoder reads itself (embeddings, norm gains,
+    // biases) is never held as words only.
+    fillPendingWeights(model, kernels);
     const c = model.config;
     const kv = kvDim(c);
     this.keyCache = Array.from({ length: c.nLayers }, () => new Float32Array(c.seqLen * kv));

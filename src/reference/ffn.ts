@@ -9,7 +9,7 @@
 // Every method of this kit (Dense, TT, Griffin, TDA) only chooses *which* terms of
 // Eq 19 to add. The kept set is an ascending Int32Array of neuron ids; null = all.
 
-import type { FfnKind, FfnWeights } from '../core/model.js';
+import { type FfnKind, type FfnWeights, fillStoredHalf, weightRow } from '../core/model.js';
 import { geluTanh, relu, silu } from './math.js';
 
 /** Activation a_i of one neuron (the factor that multiplies W_down[:, i] in Eq 18). */
@@ -86,9 +86,13 @@ export function downColumnNorms(ffn: FfnWeights, dim: number): Float64Array {
   if (cached) return cached;
   const hidden = ffn.downT.length / dim;
   const norms = new Float64Array(hidden);
+  // Row by row through weightRow: a downT still held as its file's words (a wordsOnly load,
+  // as native-cpu-f16 runs TT and TDA) gives the same values without a float32 copy.
+  const scratch = new Float32Array(dim);
   for (let i = 0; i < hidden; i++) {
+    const row = weightRow(ffn.downT, i, dim, scratch);
     let s = 0;
-    for (let j = 0; j < dim; j++) s += ffn.downT[i * dim + j] ** 2;
+    for (let j = 0; j < dim; j++) s += row[j] ** 2;
     norms[i] = Math.sqrt(s);
   }
   normsCache.set(ffn.downT, norms);
@@ -104,6 +108,7 @@ export function neuronOutputMagnitudes(out: Float64Array, a: Float32Array, downN
 
 /** Eq 18 as a vector: n_i(x) = a_i · W_down[:, i]. */
 export function neuronOutput(a: Float32Array, ffn: FfnWeights, i: number, dim: number): Float64Array {
+  fillStoredHalf(ffn.downT); // read in JS: its float32 values must be there
   const v = new Float64Array(dim);
   for (let j = 0; j < dim; j++) v[j] = a[i] * ffn.downT[i * dim + j];
   return v;

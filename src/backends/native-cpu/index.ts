@@ -10,7 +10,9 @@
 // with keepHalf already carries the file's words (storedHalf, src/core/model.ts): they are
 // exactly what converting its float32 widening would give, in the same layout (row-major
 // out × in, W_down transposed like downT), so the backend uses them and neither converts
-// nor holds a second copy. Loading with `keepHalfFor(backend name)` asks for them. The kernels load half-precision rows,
+// nor holds a second copy. Loading with `keepHalfFor(backend name)` asks for them, and
+// `halfLoadFor` as well for no float32 copy of the matrices at all (the kernels declare
+// `readsStoredHalf`, so the decoder leaves those arrays unwritten). The kernels load half-precision rows,
 // convert them exactly to float32 and accumulate in float32, so they compute what the
 // float32 kernels compute on the rounded weights; reading half the bytes is what makes
 // the memory-bound decode up to 2× faster. The sliced FFN reads the kept rows of the
@@ -22,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from '../../core/package-root.js';
-import { type FfnKind, type FfnWeights, type KeepHalf, storedHalf } from '../../core/model.js';
+import { type FfnKind, type FfnWeights, fillStoredHalf, type HalfLoad, type KeepHalf, storedHalf } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
@@ -97,6 +99,16 @@ export function keepHalfFor(name: string | undefined): KeepHalf {
   return name === 'native-cpu-f16' ? 'f16' : name === 'native-cpu-bf16' ? 'bf16' : false;
 }
 
+/**
+ * The loader options for backend `name`: for native-cpu-f16 / -bf16 the file's words of
+ * that type, with the weight matrices held as those words only (HalfLoad.wordsOnly: no
+ * float32 copy); nothing for every other backend.
+ */
+export function halfLoadFor(name: string | undefined): HalfLoad {
+  const keepHalf = keepHalfFor(name);
+  return keepHalf ? { keepHalf, wordsOnly: true } : {};
+}
+
 export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend {
   const n = loadAddon();
   const meta = n.info();
@@ -107,13 +119,16 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     let h = copies.get(w);
     if (!h) {
       const s = storedHalf(w);
-      h = s && s.type === weightType ? s.bits : n.convertWeights(w, wt);
+      // Words of the other type are converted from the float32 values, so those must be there.
+      h = s && s.type === weightType ? s.bits : n.convertWeights(fillStoredHalf(w), wt);
       copies.set(w, h);
     }
     return h;
   };
   const ffnArgs = (f: FfnWeights) => [f.gate && W(f.gate), W(f.up), W(f.downT), f.upBias, f.downBias] as const;
   const kernels: Kernels = {
+    // Every weight matrix reaches the addon through W, which takes stored words of this type as they are.
+    readsStoredHalf: weightType === 'f32' ? undefined : weightType,
     matvec: (out, w, x, rows, cols) => n.matvec(out, W(w), x, rows, cols, wt),
     rmsnorm: (out, x, weight, eps) => n.rmsnorm(out, x, weight, eps),
     rope: (vec, pos, headSize, theta) => n.rope(vec, pos, headSize, theta),

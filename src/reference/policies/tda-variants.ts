@@ -20,7 +20,7 @@
 // Tie rules as in tda.ts (value equal to τ is kept) and griffin.ts (top-k: lower id first).
 
 import type { Kernels } from '../../core/kernels.js';
-import type { FfnWeights, Model } from '../../core/model.js';
+import { type FfnWeights, fillStoredHalf, type Model } from '../../core/model.js';
 import { UserError } from '../../errors.js';
 import { type CalibrationSet, cettLevelForDensity, recordingPolicy, type Objective } from '../calibrate.js';
 import { type CettCurve, type CettUnit, cettCurve, thresholdForTarget } from '../cett.js';
@@ -105,6 +105,9 @@ class GateUpL2 implements PromptStatistic {
     private readonly ffn: FfnWeights,
     private readonly dim: number,
   ) {
+    // Read in JS: a wordsOnly load's matrices get their float32 values first (src/core/model.ts).
+    if (ffn.gate) fillStoredHalf(ffn.gate);
+    fillStoredHalf(ffn.up);
     this.sumSq = new Float64Array(ffn.up.length / dim);
   }
   add(_a: Float32Array, x: Float32Array | undefined): void {
