@@ -1,6 +1,6 @@
 // The CLI's conformance reports, computed once per test run (test/shared-result.ts) and
 // judged by several files: test/conformance.test.ts (every backend),
-// test/conformance-webgpu.test.ts and test/web-page.test.ts (the page's verdict must
+// test/conformance-webgpu.test.ts and the page tests (the page's verdict must
 // equal the CLI's).
 import { expect, inject } from 'vitest';
 import { sharedResult } from './shared-result.js';

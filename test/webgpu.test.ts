@@ -1,5 +1,5 @@
-// The webgpu backend's own behaviour, beside the conformance run (web-page.test.ts
-// runs `tda conformance --backend webgpu --quick`): exact results on integer grids
+// The webgpu backend's own behaviour, beside the conformance run (conformance-webgpu.test.ts
+// judges `tda conformance --backend webgpu --quick`): exact results on integer grids
 // (where every float32 summation order gives the exact value, so the reference is an
 // outside check with tolerance 0), the paths the random cases rarely reach (empty
 // kept lists, exp overflow, large RoPE angles), weights cached by identity only, and the one-line reason without an

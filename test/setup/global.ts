@@ -28,7 +28,7 @@ declare module 'vitest' {
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** The files that judge the background run: it is started only when one of them is in this run. */
-const BACKGROUND_JUDGES = ['test/conformance-webgpu.test.ts', 'test/web-page.test.ts'];
+const BACKGROUND_JUDGES = ['test/conformance-webgpu.test.ts', 'test/web-page-webgpu.test.ts'];
 
 export default function setup(project: TestProject): () => Promise<void> {
   // A clean build: files of deleted sources must not linger in dist/.

@@ -4,7 +4,7 @@
 // worker while that run goes on.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const LAST = ['test/conformance-webgpu.test.ts'];
+const LAST = ['test/web-page-webgpu.test.ts', 'test/conformance-webgpu.test.ts'];
 
 export class LastFilesSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
