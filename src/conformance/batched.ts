@@ -1,6 +1,7 @@
-// The batched-prefill check: a backend's Kernels.prefillLayer against the same layer
-// run through that backend's own per-token kernels in the order of
-// src/reference/prefill.ts (prefillLayerWith), on fast-check-generated layers.
+// The fused-entry checks: a backend's Kernels.prefillLayer (and Kernels.attentionBlock)
+// against the same layer run through that backend's own per-token kernels in the order
+// of src/reference/prefill.ts, prefillLayerWith (src/reference/attention-block.ts,
+// attentionBlockWith), on fast-check-generated layers.
 //
 // Tolerance: 0 — every output (the residual stream, the activations shown to the
 // policy, the K/V cache rows) must be bit-identical. Why exact, not a float bound:
@@ -15,6 +16,7 @@ import fc from 'fast-check';
 import type { Kernels } from '../core/kernels.js';
 import { FFN_KINDS, type FfnKind } from '../core/model.js';
 import { Rng } from '../reference/random.js';
+import { attentionBlockWith } from '../reference/attention-block.js';
 import { layerShape, prefillLayerWith } from '../reference/prefill.js';
 import { syntheticModel } from '../reference/synthetic.js';
 import type { ReportRow } from './report.js';
@@ -95,4 +97,69 @@ export function checkPrefillLayer(K: Kernels, ctx: CheckContext): ReportRow | nu
   ];
   if (!ctx.quick) examples.push({ headSize: 64, nKvHeads: 4, group: 4, hidden: 2816, kind: 'swiglu', pos0: 30, count: 64, seed: 3 });
   return runProperty(ctx, 'kernel prefillLayer', TOLERANCE, arb, examples, (c: PrefillCase) => runCase(K, c));
+}
+
+interface BlockCase {
+  headSize: number;
+  nKvHeads: number;
+  group: number;
+  pos: number;
+  seed: number;
+}
+
+function runBlockCase(K: Kernels, c: BlockCase): CaseResult {
+  const nHeads = c.nKvHeads * c.group;
+  const model = syntheticModel(
+    { dim: nHeads * c.headSize, hiddenDim: 4, nLayers: 1, nHeads, nKvHeads: c.nKvHeads, vocabSize: 2, seqLen: c.pos + 1, ffnKind: 'swiglu' },
+    c.seed,
+  );
+  const s = layerShape(model.config);
+  const layer = model.weights.layers[0];
+  const rng = new Rng(c.seed + 1);
+  const x0 = fill(rng, s.dim, 'normal');
+  // Rows before pos hold earlier tokens' K/V; row pos is written by the call.
+  const kc0 = new Float32Array((c.pos + 1) * s.kvDim);
+  const vc0 = new Float32Array(kc0.length);
+  kc0.set(fill(rng, c.pos * s.kvDim, 'normal'));
+  vc0.set(fill(rng, c.pos * s.kvDim, 'normal'));
+  const run = (f: NonNullable<Kernels['attentionBlock']>) => {
+    const x = x0.slice();
+    const kc = kc0.slice();
+    const vc = vc0.slice();
+    f(x, layer, kc, vc, c.pos, s);
+    return { x, kc, vc };
+  };
+  const got = run(K.attentionBlock!.bind(K));
+  const want = run(attentionBlockWith(K));
+  for (const [what, o, r] of [
+    ['x', got.x, want.x],
+    ['keyCache', got.kc, want.kc],
+    ['valueCache', got.vc, want.vc],
+  ] as const) {
+    const res = compare(o, r, new Float64Array(r.length), `${what} (pos ${c.pos})`);
+    if (res.fail) return res;
+  }
+  return { maxAbs: 0, maxRatio: 0 };
+}
+
+/**
+ * The fused attention block row of a conformance report; null when the backend has no
+ * attentionBlock. Exact for the same reason as prefillLayer: the decoder uses the block
+ * in prefill too, where its output feeds the activations that the masks threshold.
+ */
+export function checkAttentionBlock(K: Kernels, ctx: CheckContext): ReportRow | null {
+  if (!K.attentionBlock) return null;
+  const arb = fc.record({
+    headSize: fc.integer({ min: 1, max: 12 }).map((h) => 2 * h),
+    nKvHeads: fc.integer({ min: 1, max: 3 }),
+    group: fc.integer({ min: 1, max: 3 }),
+    pos: fc.integer({ min: 0, max: 20 }),
+    seed: seedArb,
+  });
+  const examples: BlockCase[] = [
+    { headSize: 14, nKvHeads: 2, group: 3, pos: 0, seed: 1 },
+    { headSize: 14, nKvHeads: 2, group: 3, pos: 13, seed: 2 },
+  ];
+  if (!ctx.quick) examples.push({ headSize: 64, nKvHeads: 4, group: 4, pos: 100, seed: 3 });
+  return runProperty(ctx, 'kernel attentionBlock', TOLERANCE, arb, examples, (c: BlockCase) => runBlockCase(K, c));
 }

@@ -5,7 +5,7 @@
 import type { Backend } from '../core/kernels.js';
 import { fillPendingWeights, type Model } from '../core/model.js';
 import { Rng } from '../reference/random.js';
-import { checkPrefillLayer } from './batched.js';
+import { checkAttentionBlock, checkPrefillLayer } from './batched.js';
 import { checkCallSequences } from './calls.js';
 import { E2E_METHODS, type E2eModel, runEndToEnd, syntheticE2eModels } from './endToEnd.js';
 import { type CheckContext, checkKernel } from './kernels.js';
@@ -69,6 +69,10 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
   if (!only || only('kernel prefillLayer')) {
     const batched = checkPrefillLayer(K, ctx);
     if (batched) add([batched]);
+  }
+  if (!only || only('kernel attentionBlock')) {
+    const block = checkAttentionBlock(K, ctx);
+    if (block) add([block]);
   }
   add(runMaskChecks(K, ctx, { model: stories.model, prompts: stories.golden.map((g) => g.prompt_tokens) }, only));
   const steps = quick ? 64 : 256;

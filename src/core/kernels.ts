@@ -108,6 +108,26 @@ export interface Kernels {
   ffnSliced(out: Float32Array, x: Float32Array, ffn: FfnWeights, kind: FfnKind, kept: Int32Array | null): void;
 
   /**
+   * Optional. One token's whole attention block of one layer at `pos`, as Decoder.forward
+   * composes it from the kernels above (src/reference/attention-block.ts gives the
+   * semantics): xb = rmsnorm(x, rmsAtt); q = Wq·xb, k = Wk·xb, v = Wv·xb; `rope` on q and
+   * k at pos; k and v written to cache row pos; x += Wo · attention(q, rows 0..pos).
+   * It must equal those per-token kernels bit for bit (conformance row `kernel
+   * attentionBlock`, exact). Why it exists: a backend whose every call is a round trip
+   * (a GPU behind a queue and a readback) pays one instead of eight per layer and token.
+   * The decoder uses it only where prefillLayer's layer description fits the model
+   * (the same RMSNorm, pre-LN, pairs RoPE, no biases: batchedLayerMisfit).
+   */
+  attentionBlock?(
+    x: Float32Array,
+    layer: LayerWeights,
+    keyCache: Float32Array,
+    valueCache: Float32Array,
+    pos: number,
+    shape: LayerShape,
+  ): void;
+
+  /**
    * Optional batched prefill of one decoder layer for `count` consecutive prompt tokens
    * at positions pos0 … pos0+count−1 (src/reference/prefill.ts gives the semantics):
    * x is [count][dim], the residual stream, updated in place through the attention block

@@ -12,8 +12,9 @@
 // The FFN block is Eq 17–19 in every case (src/reference/ffn.ts): only its input
 // (normed or not) and the policy's plan decide what it computes.
 
+import { type AttentionBlock, fusedAttentionFor } from './attention-block.js';
 import { referenceKernels } from './kernels.js';
-import type { AttentionShape, Kernels } from '../core/kernels.js';
+import type { AttentionShape, Kernels, LayerShape } from '../core/kernels.js';
 import { embedDim, fillPendingWeights, headSize, kvDim, type Model, qDim } from '../core/model.js';
 import { layernorm } from './math.js';
 import type { FfnPolicy } from './policies/types.js';
@@ -55,6 +56,8 @@ export class Decoder {
   private readonly a: Float32Array; // FFN activations, one per neuron (Eq 17)
   readonly logits: Float32Array;
   private readonly ropeAt: RopeAt | null;
+  /** The backend's one-call attention block, where it has one and the model fits it. */
+  private readonly fusedAttention: { block: AttentionBlock; shape: LayerShape } | null;
 
   constructor(readonly model: Model, readonly kernels: Kernels = referenceKernels) {
     // A model loaded `wordsOnly` holds some matrices as their file's words, with float32
@@ -80,6 +83,7 @@ export class Decoder {
     this.a = new Float32Array(c.hiddenDim);
     this.logits = new Float32Array(c.vocabSize);
     this.ropeAt = ropeFor(c, kernels);
+    this.fusedAttention = fusedAttentionFor(model, kernels);
   }
 
   /** out = norm(x) with the model's norm kind (RMSNorm, or LayerNorm with its bias). */
@@ -117,37 +121,19 @@ export class Decoder {
 
   /** Logits for `token` at `pos` (the returned buffer is reused by the next call). */
   forward(token: number, pos: number, phase: Phase, policy: FfnPolicy, usage?: FfnUsage): Float32Array {
-    const { model, kernels: K, x, xb, xb2, q, k, v, att } = this;
+    const { model, kernels: K, x, xb, xb2 } = this;
     const c = model.config;
     const w = model.weights;
     if (!(token >= 0 && token < c.vocabSize)) throw new RangeError(`token ${token} outside vocabulary 0..${c.vocabSize - 1}`);
     if (!(pos >= 0 && pos < c.seqLen)) throw new RangeError(`position ${pos} outside context 0..${c.seqLen - 1}`);
-    const kv = this.shape.kvDim;
-    const qd = q.length;
     const postNorm = c.normPlacement === 'post';
     this.embed(token, pos);
 
     for (let l = 0; l < c.nLayers; l++) {
       const layer = w.layers[l];
-      // Attention block: x += Wo · attention(RoPE(Wq·xb + bq), RoPE(Wk·xb + bk), Wv·xb + bv) + bo,
-      // xb = norm(x) before the block (pre-LN), or x itself with the norm after the add (post-LN).
-      if (postNorm) xb.set(x);
-      else this.norm(xb, x, layer.rmsAtt, layer.attNormBias);
-      K.matvec(q, layer.wq, xb, qd, c.dim);
-      K.matvec(k, layer.wk, xb, kv, c.dim);
-      K.matvec(v, layer.wv, xb, kv, c.dim);
-      addInPlace(q, layer.bq);
-      addInPlace(k, layer.bk);
-      addInPlace(v, layer.bv);
-      this.rope(q, pos);
-      this.rope(k, pos);
-      this.keyCache[l].set(k, pos * kv);
-      this.valueCache[l].set(v, pos * kv);
-      K.attention(att, q, this.keyCache[l], this.valueCache[l], pos, this.shape);
-      K.matvec(xb2, layer.wo, att, c.dim, qd);
-      addInPlace(xb2, layer.bo);
-      for (let i = 0; i < c.dim; i++) x[i] += xb2[i];
-      if (postNorm) this.norm(x, x, layer.rmsAtt, layer.attNormBias);
+      // The backend's one-call attention block computes the same floats (src/reference/attention-block.ts).
+      if (this.fusedAttention) this.fusedAttention.block(x, layer, this.keyCache[l], this.valueCache[l], pos, this.fusedAttention.shape);
+      else this.attentionBlock(l, pos);
 
       // FFN block: x += FFN(norm(x)) (pre-LN) or x = norm(x + FFN(x)) (post-LN), computed as the policy says.
       if (postNorm) xb.set(x);
@@ -166,6 +152,35 @@ export class Decoder {
     }
     if (usage && phase === 'generate') usage.tokens++;
     return this.logits;
+  }
+
+  /** x += the attention block of layer l for the token at pos (its K/V rows written to the caches). */
+  private attentionBlock(l: number, pos: number): void {
+    const { model, kernels: K, x, xb, xb2, q, k, v, att } = this;
+    const c = model.config;
+    const layer = model.weights.layers[l];
+    const kv = this.shape.kvDim;
+    const qd = q.length;
+    const postNorm = c.normPlacement === 'post';
+    // Attention block: x += Wo · attention(RoPE(Wq·xb + bq), RoPE(Wk·xb + bk), Wv·xb + bv) + bo,
+    // xb = norm(x) before the block (pre-LN), or x itself with the norm after the add (post-LN).
+    if (postNorm) xb.set(x);
+    else this.norm(xb, x, layer.rmsAtt, layer.attNormBias);
+    K.matvec(q, layer.wq, xb, qd, c.dim);
+    K.matvec(k, layer.wk, xb, kv, c.dim);
+    K.matvec(v, layer.wv, xb, kv, c.dim);
+    addInPlace(q, layer.bq);
+    addInPlace(k, layer.bk);
+    addInPlace(v, layer.bv);
+    this.rope(q, pos);
+    this.rope(k, pos);
+    this.keyCache[l].set(k, pos * kv);
+    this.valueCache[l].set(v, pos * kv);
+    K.attention(att, q, this.keyCache[l], this.valueCache[l], pos, this.shape);
+    K.matvec(xb2, layer.wo, att, c.dim, qd);
+    addInPlace(xb2, layer.bo);
+    for (let i = 0; i < c.dim; i++) x[i] += xb2[i];
+    if (postNorm) this.norm(x, x, layer.rmsAtt, layer.attNormBias);
   }
 
   /** xb2 = FFN(xb) for layer l: dense in prefill, the policy's plan in generation. */

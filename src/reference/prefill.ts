@@ -116,7 +116,7 @@ export function batchedLayerMisfit(model: Model): string | null {
 }
 
 /** Whether a backend's own prefillLayer (pairs RoPE, one base frequency) rotates as this model does. */
-function plainRope(c: ModelConfig): boolean {
+export function plainRope(c: ModelConfig): boolean {
   return (c.ropeStyle ?? 'pairs') === 'pairs' && !c.ropeFreqFactors;
 }
 

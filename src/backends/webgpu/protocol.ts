@@ -15,6 +15,7 @@
 // inputs); only the reply goes through shared memory. Weights are uploaded once and
 // named by an integer id afterwards; id 0 means "absent" (no gate, no bias).
 
+import type { LayerShape } from '../../core/kernels.js';
 import type { FfnKind } from '../../core/model.js';
 
 export interface FfnIds {
@@ -23,6 +24,17 @@ export interface FfnIds {
   downT: number;
   upBias: number;
   downBias: number;
+}
+
+/** The weights of one decoder layer that the fused entries read (norm gains, projections, the FFN). */
+export interface LayerIds {
+  rmsAtt: number;
+  wq: number;
+  wk: number;
+  wv: number;
+  wo: number;
+  rmsFfn: number;
+  ffn: FfnIds;
 }
 
 export type Request =
@@ -44,7 +56,12 @@ export type Request =
     }
   | { op: 'ffnActivations'; x: Float32Array; ffn: FfnIds; kind: FfnKind; hidden: number }
   | { op: 'ffnDown'; a: Float32Array; ffn: FfnIds; kept: Int32Array | null; dim: number; hidden: number }
-  | { op: 'ffnSliced'; x: Float32Array; ffn: FfnIds; kind: FfnKind; kept: Int32Array | null; hidden: number };
+  | { op: 'ffnSliced'; x: Float32Array; ffn: FfnIds; kind: FfnKind; kept: Int32Array | null; hidden: number }
+  // The fused entries (Kernels.attentionBlock, Kernels.prefillLayer): many kernels in one
+  // command buffer, one readback. kRows / vRows: cache rows 0..pos−1 (pos0−1) only; the
+  // reply is x, then (prefillLayer) the activations, then the new K rows, then the new V rows.
+  | { op: 'attentionBlock'; x: Float32Array; layer: LayerIds; kRows: Float32Array; vRows: Float32Array; pos: number; shape: LayerShape }
+  | { op: 'prefillLayer'; x: Float32Array; layer: LayerIds; kRows: Float32Array; vRows: Float32Array; pos0: number; count: number; shape: LayerShape };
 
 /** Shared memory the worker replies through. */
 export interface ReplyBuffers {

@@ -302,3 +302,21 @@ ${ENTRY} {
   out[j] = s + downBias[j];
 }
 `;
+
+/**
+ * The residual add of the fused layer entries (attentionBlock, prefillLayer): x_i += y_i,
+ * one thread per element. One float32 addition, rounded to nearest as the decoder's own
+ * `x[i] += xb2[i]` is, so a fused call equals the per-token kernels bit for bit.
+ */
+export const ADD = /* wgsl */ `
+struct P { n: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+${INDEX}
+${ENTRY} {
+  let i = flat(gid, nwg);
+  if (i >= p.n) { return; }
+  x[i] = x[i] + y[i];
+}
+`;
