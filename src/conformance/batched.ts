@@ -37,6 +37,13 @@ interface PrefillCase {
 
 const TOLERANCE = 'exact (bit-identical to the per-token kernels)';
 
+/** Attention shapes of both checks: even head sizes up to 24, up to 3 KV heads, GQA groups up to 3. */
+const HEADS = {
+  headSize: fc.integer({ min: 1, max: 12 }).map((h) => 2 * h),
+  nKvHeads: fc.integer({ min: 1, max: 3 }),
+  group: fc.integer({ min: 1, max: 3 }),
+};
+
 function runCase(K: Kernels, c: PrefillCase): CaseResult {
   const nHeads = c.nKvHeads * c.group;
   const model = syntheticModel(
@@ -82,9 +89,7 @@ function exactly(got: Record<string, Float32Array>, want: Record<string, Float32
 export function checkPrefillLayer(K: Kernels, ctx: CheckContext): ReportRow | null {
   if (!K.prefillLayer) return null;
   const arb = fc.record({
-    headSize: fc.integer({ min: 1, max: 12 }).map((h) => 2 * h),
-    nKvHeads: fc.integer({ min: 1, max: 3 }),
-    group: fc.integer({ min: 1, max: 3 }),
+    ...HEADS,
     hidden: fc.integer({ min: 1, max: 80 }),
     kind: fc.constantFrom<FfnKind>(...FFN_KINDS),
     pos0: fc.integer({ min: 0, max: 9 }),
@@ -143,9 +148,7 @@ function runBlockCase(K: Kernels, c: BlockCase): CaseResult {
 export function checkAttentionBlock(K: Kernels, ctx: CheckContext): ReportRow | null {
   if (!K.attentionBlock) return null;
   const arb = fc.record({
-    headSize: fc.integer({ min: 1, max: 12 }).map((h) => 2 * h),
-    nKvHeads: fc.integer({ min: 1, max: 3 }),
-    group: fc.integer({ min: 1, max: 3 }),
+    ...HEADS,
     pos: fc.integer({ min: 0, max: 20 }),
     seed: seedArb,
   });
