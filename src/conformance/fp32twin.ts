@@ -19,6 +19,9 @@ export type SumOrder = 'sequential' | 'pairwise' | 'lanes8';
 
 let scratch = new Float64Array(1024);
 
+/** Columns of the down projection gathered at once (twin's non-sequential path). */
+const DOWN_BLOCK = 16;
+
 /** The rounded products fr(w[wOff + i·stride]·x[xOff + i]) summed in `order` — no closure per term (45M-term cases). */
 function dotOrdered(w: Float32Array, wOff: number, stride: number, x: Float32Array, xOff: number, n: number, order: SumOrder): number {
   if (scratch.length < n) scratch = new Float64Array(n);
@@ -38,19 +41,47 @@ function sumOrdered(p: Float64Array, lo: number, hi: number, order: SumOrder): n
     return s;
   }
   if (order === 'lanes8') {
-    const lanes = [0, 0, 0, 0, 0, 0, 0, 0];
-    for (let i = lo; i < hi; i++) lanes[(i - lo) & 7] = fr(lanes[(i - lo) & 7] + p[i]);
-    let s = 0;
-    for (const l of lanes) s = fr(s + l);
-    return s;
+    // Lane l holds the terms lo + l, lo + l + 8, …; the lanes are then summed in order.
+    let l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0;
+    let i = lo;
+    for (; i + 8 <= hi; i += 8) {
+      l0 = fr(l0 + p[i]);
+      l1 = fr(l1 + p[i + 1]);
+      l2 = fr(l2 + p[i + 2]);
+      l3 = fr(l3 + p[i + 3]);
+      l4 = fr(l4 + p[i + 4]);
+      l5 = fr(l5 + p[i + 5]);
+      l6 = fr(l6 + p[i + 6]);
+      l7 = fr(l7 + p[i + 7]);
+    }
+    const n = hi - i;
+    if (n > 0) l0 = fr(l0 + p[i]);
+    if (n > 1) l1 = fr(l1 + p[i + 1]);
+    if (n > 2) l2 = fr(l2 + p[i + 2]);
+    if (n > 3) l3 = fr(l3 + p[i + 3]);
+    if (n > 4) l4 = fr(l4 + p[i + 4]);
+    if (n > 5) l5 = fr(l5 + p[i + 5]);
+    if (n > 6) l6 = fr(l6 + p[i + 6]);
+    return fr(fr(fr(fr(fr(fr(fr(fr(0 + l0) + l1) + l2) + l3) + l4) + l5) + l6) + l7);
   }
-  if (hi - lo <= 2) {
-    let s = 0;
-    for (let i = lo; i < hi; i++) s = fr(s + p[i]);
-    return s;
+  return pairwise(p, lo, hi);
+}
+
+/**
+ * The pairwise tree: a range splits at lo + ⌊L/2⌋ (L = hi − lo), and a range of at most
+ * 2 terms is summed in order from 0. The tree depends on L only. Ranges of up to 4
+ * terms are written out (their trees: 3 = 1 + 2, 4 = 2 + 2), which halves the calls.
+ */
+function pairwise(p: Float64Array, lo: number, hi: number): number {
+  const n = hi - lo;
+  if (n <= 4) {
+    if (n === 4) return fr(fr(fr(0 + p[lo]) + p[lo + 1]) + fr(fr(0 + p[lo + 2]) + p[lo + 3]));
+    if (n === 3) return fr(fr(0 + p[lo]) + fr(fr(0 + p[lo + 1]) + p[lo + 2]));
+    if (n === 2) return fr(fr(0 + p[lo]) + p[lo + 1]);
+    return n === 1 ? fr(0 + p[lo]) : 0;
   }
-  const mid = (lo + hi) >> 1;
-  return fr(sumOrdered(p, lo, mid, order) + sumOrdered(p, mid, hi, order));
+  const mid = lo + (n >> 1);
+  return fr(pairwise(p, lo, mid) + pairwise(p, mid, hi));
 }
 
 /** Σ fr(w[wOff + i·stride]·x[xOff + i]) in order, each step rounded: the end-to-end hot loop, without a closure per term. */
@@ -152,6 +183,21 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
     }
     return s;
   };
+  // A weight as the sums read it: rw applied to every element. For float32 that is the
+  // array itself (fround of a float32 is the identity), or its flushed copy in a
+  // flushing twin (fr = flush∘fround there), kept by identity like `stored`.
+  const flushedCopies = new WeakMap<Float32Array, Float32Array>();
+  const readAs = (w: Float32Array): Float32Array => {
+    if (precision !== 'fp32') return stored(w);
+    if (!opts.flush) return w;
+    let f = flushedCopies.get(w);
+    if (!f) {
+      f = new Float32Array(w.length);
+      for (let i = 0; i < w.length; i++) f[i] = flushed(w[i]);
+      flushedCopies.set(w, f);
+    }
+    return f;
+  };
   const act = (kind: FfnKind, x: number): number => {
     if (kind === 'relu') return x > 0 ? x : 0;
     if (kind === 'swiglu') return fr(x / fr(1 + fr(Math.exp(-x))));
@@ -180,13 +226,23 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
       for (let j = 0; j < dim; j++) out[j] = fr(acc[j] + (ffn.downBias ? ffn.downBias[j] : 0));
       return;
     }
+    // Column j sums the kept terms in `order`; the terms of DOWN_BLOCK columns are
+    // gathered per kept row (rows of downT are contiguous), then each column is summed.
+    const n = ids.length;
     const aK = Float64Array.from(ids, (i) => a(i));
-    const p = new Float64Array(ids.length);
-    const downT = precision === 'fp32' ? null : stored(ffn.downT);
-    for (let j = 0; j < dim; j++) {
-      if (downT) for (let k = 0; k < ids.length; k++) p[k] = fr(aK[k] * downT[ids[k] * dim + j]);
-      else for (let k = 0; k < ids.length; k++) p[k] = fr(aK[k] * rw(ffn.downT[ids[k] * dim + j]));
-      out[j] = fr(sumOrdered(p, 0, ids.length, order) + (ffn.downBias ? rw(ffn.downBias[j]) : 0));
+    const downT = readAs(ffn.downT);
+    const block = new Float64Array(DOWN_BLOCK * n);
+    for (let j0 = 0; j0 < dim; j0 += DOWN_BLOCK) {
+      const cols = Math.min(DOWN_BLOCK, dim - j0);
+      for (let k = 0; k < n; k++) {
+        const ak = aK[k];
+        const base = ids[k] * dim + j0;
+        for (let c = 0; c < cols; c++) block[c * n + k] = fr(ak * downT[base + c]);
+      }
+      for (let c = 0; c < cols; c++) {
+        const j = j0 + c;
+        out[j] = fr(sumOrdered(block, c * n, c * n + n, order) + (ffn.downBias ? rw(ffn.downBias[j]) : 0));
+      }
     }
   };
   const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);

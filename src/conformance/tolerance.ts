@@ -52,8 +52,14 @@ export function weightUnit(p: Precision): number {
 export function weightUlp(w: number, p: Precision): number {
   const lowest = p === 'bf16' ? -126 : -14;
   const bits = p === 'bf16' ? 7 : 10;
-  return 2 ** (Math.max(floorLog2(w), lowest) - bits);
+  const e = Math.max(floorLog2(w), lowest) - bits;
+  // A table for the exponents of float32 weights (it runs once per weight of every
+  // LLaMA-size case, where 2 ** e dominated); anything else computes the power.
+  return e >= -POW2_BIAS && e < POW2_BIAS ? POW2[e + POW2_BIAS] : 2 ** e;
 }
+
+const POW2_BIAS = 160;
+const POW2 = Float64Array.from({ length: 2 * POW2_BIAS }, (_, i) => 2 ** (i - POW2_BIAS));
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
