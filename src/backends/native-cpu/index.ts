@@ -26,6 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from '../../core/package-root.js';
 import { type FfnKind, type FfnWeights, fillStoredHalf, type HalfLoad, type KeepHalf, storedHalf } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
+import { KeptRowsCache } from './kept-rows.js';
 import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
 /** The small kernels both native addons export with the same signature (they run on the host). */
@@ -109,7 +110,16 @@ export function halfLoadFor(name: string | undefined): HalfLoad {
   return keepHalf ? { keepHalf, wordsOnly: true } : {};
 }
 
-export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend {
+export interface NativeCpuOptions {
+  /**
+   * How ffnSliced reads a kept list's rows: 'compact' (default) copies them once per
+   * list and FFN into contiguous matrices (kept-rows.ts), 'in-place' reads them where
+   * they are on every call. Both give bit-identical results; 'in-place' holds no copy.
+   */
+  keptRows?: 'compact' | 'in-place';
+}
+
+export function createNativeCpuBackend(weightType: WeightType = 'f32', options: NativeCpuOptions = {}): Backend {
   const n = loadAddon();
   const meta = n.info();
   const wt = WEIGHT_TYPE_CODE[weightType];
@@ -126,6 +136,13 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     return h;
   };
   const ffnArgs = (f: FfnWeights) => [f.gate && W(f.gate), W(f.up), W(f.downT), f.upBias, f.downBias] as const;
+  const keptRows = options.keptRows === 'in-place' ? null : new KeptRowsCache();
+  const ffnSliced: Kernels['ffnSliced'] = (out, x, f, kind, kept) => {
+    const [gate, up, downT, upBias, downBias] = ffnArgs(f);
+    const rows = kept && keptRows?.rowsFor(f.downT, { gate, up, downT, upBias }, kept, x.length);
+    if (rows) n.ffnSliced(out, x, rows.gate, rows.up, rows.downT, rows.upBias, downBias, FFN_KIND_CODE[kind], null, wt);
+    else n.ffnSliced(out, x, gate, up, downT, upBias, downBias, FFN_KIND_CODE[kind], kept, wt);
+  };
   const kernels: Kernels = {
     // Every weight matrix reaches the addon through W, which takes stored words of this type as they are.
     readsStoredHalf: weightType === 'f32' ? undefined : weightType,
@@ -138,7 +155,7 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     // The down projection does not depend on the FFN kind; the code only tells the
     // addon whether a gate matrix is present.
     ffnDown: (out, a, f, kept) => n.ffnDown(out, a, ...ffnArgs(f), f.gate ? 0 : 2, kept, wt),
-    ffnSliced: (out, x, f, kind, kept) => n.ffnSliced(out, x, ...ffnArgs(f), FFN_KIND_CODE[kind], kept, wt),
+    ffnSliced,
   };
   // One call per layer and block of prompt tokens: GEMMs in the single-token kernels'
   // summation order over the same stored weights (float32, or the same F16/BF16 copy

@@ -1,0 +1,119 @@
+// Compact copies of an FFN's kept rows for the sliced FFN (TDA / Griffin generation).
+//
+// Why: the mask is fixed once per prompt (TDA, Section 4; Griffin likewise), and every
+// generated token then reads the same kept rows of gate, up and downT. Read in place,
+// those rows are scattered through the full matrices, and one core streamed them at
+// ~15 GB/s against ~19–20 GB/s for adjacent rows (TinyLlama shape, every other neuron;
+// docs/bench.md), so half the bytes took well over half the time. Copied once into
+// contiguous matrices — the smaller weight matrices the TDA and Griffin
+// implementations build per prompt — they stream like a dense FFN of `count` neurons.
+//
+// Bit-identity: the addon is called on the copies with kept = null, i.e. neuron k of
+// the copy is kept[k] of the original. It computes the same dot products (same rows,
+// same x), shares the list among threads at the same positions, and sums the down rows
+// of the nonzero activations in the same order (kept-list order), so the result equals
+// the in-place ffnSliced bit for bit. A non-gated FFN's up bias is gathered with its rows.
+//
+// Correctness of the cache (src/core/kernels.ts: weights are immutable once loaded; the
+// kept list is any Int32Array, which a caller may reuse or edit in place):
+//  - keyed by the identity of the FFN's downT array, and each entry remembers the exact
+//    source arrays it copied (an FFN object may be rebuilt around other arrays);
+//  - the kept list's *contents* are compared on every call (O(count), against
+//    O(count · dim) for the FFN itself), never its length or its identity;
+//  - rows are copied only when the same list comes a second time in a row, so a list
+//    that changes every call costs one O(count) copy of the list, not a copy of rows;
+//  - one entry per FFN: a new list replaces the previous one and its rows. Memory is
+//    bounded by one copy of the kept rows per layer: count / hidden of the FFN's weight
+//    bytes (+0.5× at density 0.5), in the stored weight type (F16 copies of F16 rows).
+//  - a list that is one run of adjacent ids (start, start+1, …) is already contiguous
+//    in memory and is never copied.
+
+/** Weight matrices as the addon reads them: float32, or F16 / BF16 bits. */
+export type StoredRows = Float32Array | Uint16Array;
+
+/** The arrays the sliced FFN reads, as passed to the addon (gate, up, downT, upBias). */
+export interface FfnSources {
+  gate: StoredRows | null;
+  up: StoredRows;
+  downT: StoredRows;
+  upBias: Float32Array | null;
+}
+
+interface Entry {
+  /** Contents of the kept list this entry is for. */
+  readonly kept: Int32Array;
+  /** The arrays the rows were (or will be) copied from. */
+  readonly from: FfnSources;
+  /** The kept rows, contiguous (row k = neuron kept[k]); null until the list is seen again. */
+  rows: FfnSources | null;
+}
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameSources(a: FfnSources, b: FfnSources): boolean {
+  return a.gate === b.gate && a.up === b.up && a.downT === b.downT && a.upBias === b.upBias;
+}
+
+/** One run of adjacent ids: its rows are adjacent already. */
+function isRun(kept: Int32Array): boolean {
+  for (let k = 1; k < kept.length; k++) if (kept[k] !== kept[0] + k) return false;
+  return true;
+}
+
+/** Every id names a row; otherwise the addon is left to reject the list, as it does in place. */
+function allIn(kept: Int32Array, hidden: number): boolean {
+  for (let k = 0; k < kept.length; k++) if (kept[k] < 0 || kept[k] >= hidden) return false;
+  return true;
+}
+
+/** out row k = src row kept[k]; rows of length rowLen. */
+function gatherRows<T extends StoredRows>(src: T, rowLen: number, kept: Int32Array): T {
+  const out = new (src.constructor as new (n: number) => T)(kept.length * rowLen);
+  for (let k = 0; k < kept.length; k++) {
+    const start = kept[k] * rowLen;
+    out.set(src.subarray(start, start + rowLen), k * rowLen);
+  }
+  return out;
+}
+
+function gatherValues(v: Float32Array, kept: Int32Array): Float32Array {
+  const out = new Float32Array(kept.length);
+  for (let k = 0; k < kept.length; k++) out[k] = v[kept[k]];
+  return out;
+}
+
+export class KeptRowsCache {
+  private readonly entries = new WeakMap<object, Entry>();
+  /** Row copies made (for tests and reports). */
+  builds = 0;
+
+  /**
+   * The compact rows of `src` for `kept` (rows of length dim), or null when the
+   * kernel should read the rows in place: the first call with a list, an empty list,
+   * a list that is one run of adjacent ids, or one with an id out of range (which the
+   * addon rejects). `key` identifies the FFN (its downT).
+   */
+  rowsFor(key: object, src: FfnSources, kept: Int32Array, dim: number): FfnSources | null {
+    if (kept.length === 0 || isRun(kept) || !allIn(kept, src.up.length / dim)) return null;
+    const e = this.entries.get(key);
+    if (!e || !sameSources(e.from, src) || !sameInts(e.kept, kept)) {
+      // A new list (or new arrays) for this FFN: remember it, drop the previous rows.
+      this.entries.set(key, { kept: kept.slice(), from: { ...src }, rows: null });
+      return null;
+    }
+    if (!e.rows) {
+      e.rows = {
+        gate: src.gate && gatherRows(src.gate, dim, e.kept),
+        up: gatherRows(src.up, dim, e.kept),
+        downT: gatherRows(src.downT, dim, e.kept),
+        upBias: src.upBias && gatherValues(src.upBias, e.kept),
+      };
+      this.builds++;
+    }
+    return e.rows;
+  }
+}
