@@ -208,6 +208,28 @@ describe('KeptRowsCache', () => {
     expect(c.builds).toBe(2);
   });
 
+  it("copies a new list's rows into the previous list's buffers where they fit", () => {
+    const c = new KeptRowsCache();
+    const key = {};
+    const rowsOf = (kept: Int32Array) => (c.rowsFor(key, src, kept, dim), c.rowsFor(key, src, kept, dim)!);
+    const first = rowsOf(Int32Array.of(0, 2, 4));
+    const second = rowsOf(Int32Array.of(3, 5));
+    expect(second.up.buffer).toBe(first.up.buffer);
+    expect(Array.from(second.up)).toEqual([1012, 1013, 1014, 1015, 1020, 1021, 1022, 1023]);
+    expect(Array.from(second.downT)).toEqual([2012, 2013, 2014, 2015, 2020, 2021, 2022, 2023]);
+    const third = rowsOf(Int32Array.of(0, 1, 3, 5));
+    expect(third.up.buffer).not.toBe(first.up.buffer);
+    expect(Array.from(third.gate!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23]);
+    // Float32 rows of another FFN object around the same key never land in a Uint16Array buffer.
+    const f32 = { gate: null, up: Float32Array.from(src.up), downT: Float32Array.from(src.downT), upBias: Float32Array.of(0, 1, 2, 3, 4, 5) };
+    c.rowsFor(key, f32, Int32Array.of(3, 5), dim);
+    const fourth = c.rowsFor(key, f32, Int32Array.of(3, 5), dim)!;
+    expect(fourth.up).toBeInstanceOf(Float32Array);
+    expect(Array.from(fourth.up)).toEqual([1012, 1013, 1014, 1015, 1020, 1021, 1022, 1023]);
+    expect(Array.from(fourth.upBias!)).toEqual([3, 5]);
+    expect(fourth.gate).toBeNull();
+  });
+
   it('reads adjacent, empty and out-of-range lists in place', () => {
     const c = new KeptRowsCache();
     const key = {};
