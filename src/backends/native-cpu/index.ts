@@ -61,6 +61,8 @@ interface NativeCpuAddon extends NativeHostKernels {
     valueCache: Float32Array, pos0: number, count: number, nHeads: number, nKvHeads: number, headSize: number,
     kvDim: number, eps: number, theta: number, wt: number,
   ): void;
+  /** dst row k = src row kept[k] (rows of rowLen weights of type wt). */
+  gatherRows(dst: Weights, src: Weights, kept: Int32Array, rowLen: number, wt: number): void;
   /** Float32 → F16 (wt 1) or BF16 (wt 2) bits, round to nearest even. */
   convertWeights(src: Float32Array, wt: number): Uint16Array;
   info(): { mode: string; simd: boolean; threads: number };
@@ -136,7 +138,8 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32', options: 
     return h;
   };
   const ffnArgs = (f: FfnWeights) => [f.gate && W(f.gate), W(f.up), W(f.downT), f.upBias, f.downBias] as const;
-  const keptRows = options.keptRows === 'in-place' ? null : new KeptRowsCache();
+  const keptRows =
+    options.keptRows === 'in-place' ? null : new KeptRowsCache((dst, src, kept, rowLen) => n.gatherRows(dst, src, kept, rowLen, wt));
   const ffnSliced: Kernels['ffnSliced'] = (out, x, f, kind, kept) => {
     const [gate, up, downT, upBias, downBias] = ffnArgs(f);
     const rows = kept && keptRows?.rowsFor(f.downT, { gate, up, downT, upBias }, kept, x.length);

@@ -80,22 +80,30 @@ function allIn(kept: Int32Array, hidden: number): boolean {
   return true;
 }
 
+/** Copies rows: dst row k = src row kept[k], rows of rowLen elements (dst and src of one type). */
+export type CopyRows = (dst: StoredRows, src: StoredRows, kept: Int32Array, rowLen: number) => void;
+
+/** CopyRows in plain JS (one `set` per row). */
+export const copyRowsJs: CopyRows = (dst, src, kept, rowLen) => {
+  for (let k = 0; k < kept.length; k++) {
+    const start = kept[k] * rowLen;
+    dst.set(src.subarray(start, start + rowLen), k * rowLen);
+  }
+};
+
 /**
  * out row k = src row kept[k]; rows of length rowLen. `out` is the front of `buffer`
  * when that is large enough and of src's type: a new list for an FFN (the next prompt)
  * overwrites the previous list's buffer instead of allocating a fresh one, which halved
  * the copy's CPU time (a fresh buffer's pages are faulted in and zeroed first).
  */
-function gatherRows<T extends StoredRows>(src: T, rowLen: number, kept: Int32Array, buffer: StoredRows | null): T {
+function gatherRows<T extends StoredRows>(copy: CopyRows, src: T, rowLen: number, kept: Int32Array, buffer: StoredRows | null): T {
   const n = kept.length * rowLen;
   const out =
     buffer && buffer.constructor === src.constructor && buffer.length >= n
       ? (buffer.subarray(0, n) as T)
       : new (src.constructor as new (n: number) => T)(n);
-  for (let k = 0; k < kept.length; k++) {
-    const start = kept[k] * rowLen;
-    out.set(src.subarray(start, start + rowLen), k * rowLen);
-  }
+  copy(out, src, kept, rowLen);
   return out;
 }
 
@@ -115,6 +123,9 @@ export class KeptRowsCache {
   /** Row copies made (for tests and reports). */
   builds = 0;
 
+  /** `copy` copies the rows (the addon's gatherRows in the backend). */
+  constructor(private readonly copy: CopyRows = copyRowsJs) {}
+
   /**
    * The compact rows of `src` for `kept` (rows of length dim), or null when the
    * kernel should read the rows in place: the first call with a list, an empty list,
@@ -132,9 +143,9 @@ export class KeptRowsCache {
       return null;
     }
     if (!e.rows) {
-      const gate = src.gate && gatherRows(src.gate, dim, e.kept, e.store.gate);
-      const up = gatherRows(src.up, dim, e.kept, e.store.up);
-      const downT = gatherRows(src.downT, dim, e.kept, e.store.downT);
+      const gate = src.gate && gatherRows(this.copy, src.gate, dim, e.kept, e.store.gate);
+      const up = gatherRows(this.copy, src.up, dim, e.kept, e.store.up);
+      const downT = gatherRows(this.copy, src.downT, dim, e.kept, e.store.downT);
       e.rows = { gate, up, downT, upBias: src.upBias && gatherValues(src.upBias, e.kept) };
       e.store = { gate: bufferOf(gate), up: bufferOf(up), downT: bufferOf(downT) };
       this.builds++;
