@@ -3,10 +3,11 @@
 // bit, for every FFN kind, weight type and kind of kept list — on every call, including after
 // the caller edits its kept list in place or passes another list of the same length.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createNativeCpuBackend, type WeightType } from '../src/backends/native-cpu/index.js';
-import { KeptRowsCache } from '../src/backends/native-cpu/kept-rows.js';
+import { NATIVE_CPU_ADDON, createNativeCpuBackend, type WeightType } from '../src/backends/native-cpu/index.js';
+import { KeptRowsCache, copyRowsJs } from '../src/backends/native-cpu/kept-rows.js';
 import type { FfnKind, FfnWeights } from '../src/core/model.js';
 import { Rng } from '../src/reference/random.js';
 import { ROOT } from './helpers.js';
@@ -169,6 +170,35 @@ describe('native-cpu ffnSliced over compact kept rows', () => {
     const out = new Float32Array(16);
     const x = normals(rng, 16, 1);
     for (let call = 1; call <= 3; call++) expect(() => K.ffnSliced(out, x, ffn, 'swiglu', Int32Array.of(0, 5, 32))).toThrow(/neuron id/);
+  });
+});
+
+describe('the addon\'s gatherRows', () => {
+  const addon = createRequire(import.meta.url)(path.join(ROOT, NATIVE_CPU_ADDON)) as {
+    gatherRows(dst: unknown, src: unknown, kept: unknown, rowLen: number, wt: number): void;
+  };
+  const rowLen = 37;
+  const kept = Int32Array.of(5, 0, 9, 9, 2);
+
+  it('copies the rows the JS copy does, float32 and 16-bit words', () => {
+    for (const [src, wt] of [
+      [Float32Array.from({ length: 10 * rowLen }, (_, i) => i + 0.5), 0],
+      [Uint16Array.from({ length: 10 * rowLen }, (_, i) => i * 3), 1],
+    ] as const) {
+      const want = new (src.constructor as Float32ArrayConstructor)(kept.length * rowLen);
+      const got = new (src.constructor as Float32ArrayConstructor)(kept.length * rowLen);
+      copyRowsJs(want, src, kept, rowLen);
+      addon.gatherRows(got, src, kept, rowLen, wt);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  });
+
+  it('rejects ids past the rows, a short dst and a mismatched type', () => {
+    const src = new Float32Array(10 * rowLen);
+    expect(() => addon.gatherRows(new Float32Array(2 * rowLen), src, Int32Array.of(0, 10), rowLen, 0)).toThrow(/neuron id/);
+    expect(() => addon.gatherRows(new Float32Array(kept.length * rowLen - 1), src, kept, rowLen, 0)).toThrow(/dst/);
+    expect(() => addon.gatherRows(new Uint16Array(kept.length * rowLen), src, kept, rowLen, 1)).toThrow(/src/);
+    expect(() => addon.gatherRows(new Float32Array(rowLen), src, null, rowLen, 0)).toThrow(/kept/);
   });
 });
 
