@@ -187,6 +187,7 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32', options: 
       precision: PRECISION[weightType],
       notes:
         (weightType === 'f32' ? '' : `${weightType.toUpperCase()} weight matrices (the file's own words when loaded with keepHalf, else converted once on first use), `) +
+        (keptRows ? 'ffnSliced reads a copy of the kept rows made once per kept list, ' : '') +
         'float32 accumulation: dot products in 32 partial sums (8 lanes × 4), ' +
         'row sums (down projection, attention values) in groups of 64 terms; see native/README.md',
     }),
