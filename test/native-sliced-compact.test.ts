@@ -163,6 +163,28 @@ describe('native-cpu ffnSliced over compact kept rows', () => {
     expect(bits(later)).toEqual(bits(first));
   });
 
+  it('TDA_NATIVE_KEPT_ROWS=in-place makes a backend read in place (no copy)', () => {
+    const saved = process.env.TDA_NATIVE_KEPT_ROWS;
+    process.env.TDA_NATIVE_KEPT_ROWS = 'in-place';
+    let K;
+    try {
+      K = createNativeCpuBackend('f32').kernels;
+    } finally {
+      if (saved === undefined) delete process.env.TDA_NATIVE_KEPT_ROWS;
+      else process.env.TDA_NATIVE_KEPT_ROWS = saved;
+    }
+    const rng = new Rng(5);
+    const ffn = { ...ffnOf(rng, 32, 96, 'swiglu'), downBias: null };
+    const x = normals(rng, 32, 1);
+    const kept = ascendingSample(rng, 96, 40);
+    const out = new Float32Array(32);
+    K.ffnSliced(out, x, ffn, 'swiglu', kept);
+    K.ffnSliced(out, x, ffn, 'swiglu', kept);
+    ffn.up.fill(0); // read in place, every activation is now 0: out is the zero vector
+    K.ffnSliced(out, x, ffn, 'swiglu', kept);
+    expect(Array.from(out).every((v) => v === 0)).toBe(true);
+  });
+
   it('rejects an out-of-range kept id on every call, as the in-place path does', () => {
     const K = createNativeCpuBackend('f32').kernels;
     const rng = new Rng(3);

@@ -23,7 +23,8 @@
 // full matrices, streamed at 11–17 GB/s against 19–21 GB/s for the copy (one core), and the
 // mask is fixed for a whole prompt. The copy is of the stored type (F16 rows for
 // native-cpu-f16); results are bit-identical to reading in place
-// (test/native-sliced-compact.test.ts). `keptRows: 'in-place'` turns the copy off.
+// (test/native-sliced-compact.test.ts). `keptRows: 'in-place'` (or TDA_NATIVE_KEPT_ROWS=in-place)
+// turns the copy off.
 
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -123,6 +124,7 @@ export interface NativeCpuOptions {
    * How ffnSliced reads a kept list's rows: 'compact' (default) copies them once per
    * list and FFN into contiguous matrices (kept-rows.ts), 'in-place' reads them where
    * they are on every call. Both give bit-identical results; 'in-place' holds no copy.
+   * Default: TDA_NATIVE_KEPT_ROWS=in-place in the environment, else 'compact'.
    */
   keptRows?: 'compact' | 'in-place';
 }
@@ -144,8 +146,8 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32', options: 
     return h;
   };
   const ffnArgs = (f: FfnWeights) => [f.gate && W(f.gate), W(f.up), W(f.downT), f.upBias, f.downBias] as const;
-  const keptRows =
-    options.keptRows === 'in-place' ? null : new KeptRowsCache((dst, src, kept, rowLen) => n.gatherRows(dst, src, kept, rowLen, wt));
+  const inPlace = (options.keptRows ?? (process.env.TDA_NATIVE_KEPT_ROWS === 'in-place' ? 'in-place' : 'compact')) === 'in-place';
+  const keptRows = inPlace ? null : new KeptRowsCache((dst, src, kept, rowLen) => n.gatherRows(dst, src, kept, rowLen, wt));
   const ffnSliced: Kernels['ffnSliced'] = (out, x, f, kind, kept) => {
     const [gate, up, downT, upBias, downBias] = ffnArgs(f);
     const rows = kept && keptRows?.rowsFor(f.downT, { gate, up, downT, upBias }, kept, x.length);
