@@ -3,10 +3,11 @@
 // Why: the mask is fixed once per prompt (TDA, Section 4; Griffin likewise), and every
 // generated token then reads the same kept rows of gate, up and downT. Read in place,
 // those rows are scattered through the full matrices, and one core streamed them at
-// ~15 GB/s against ~19–20 GB/s for adjacent rows (TinyLlama shape, every other neuron;
-// docs/bench.md), so half the bytes took well over half the time. Copied once into
-// contiguous matrices — the smaller weight matrices the TDA and Griffin
-// implementations build per prompt — they stream like a dense FFN of `count` neurons.
+// 14.7 (every other neuron) to 16.9 GB/s (a random half) against 19.9 GB/s for a
+// contiguous half (TinyLlama shape, F16; docs/bench.md), so half the bytes took well over
+// half the time. Copied once into contiguous matrices — the smaller weight matrices the
+// TDA and Griffin implementations build per prompt — they stream like a dense FFN of
+// `count` neurons (20.9 GB/s); the copy costs about what 5–14 calls then save.
 //
 // Bit-identity: the addon is called on the copies with kept = null, i.e. neuron k of
 // the copy is kept[k] of the original. It computes the same dot products (same rows,
@@ -28,6 +29,9 @@
 //    bytes (+0.5× at density 0.5), in the stored weight type (F16 copies of F16 rows).
 //  - a list that is one run of adjacent ids (start, start+1, …) is already contiguous
 //    in memory and is never copied.
+// Copies live as long as the backend and the FFN's weights. Two FFNs sharing one downT
+// array with different lists would replace each other's entry on every call: both are
+// then read in place, correct but without the gain.
 
 /** Weight matrices as the addon reads them: float32, or F16 / BF16 bits. */
 export type StoredRows = Float32Array | Uint16Array;
