@@ -282,6 +282,17 @@ describe('KeptRowsCache', () => {
     expect(fourth.gate).toBeNull();
   });
 
+  it('never copies for a list that changes on every call', () => {
+    const c = new KeptRowsCache();
+    const key = {};
+    const kept = Int32Array.of(1, 3);
+    for (let call = 0; call < 6; call++) {
+      kept[1] = 3 + (call % 3);
+      expect(c.rowsFor(key, src, kept, dim)).toBeNull();
+    }
+    expect(c.builds).toBe(0);
+  });
+
   it('reads adjacent, empty and out-of-range lists in place', () => {
     const c = new KeptRowsCache();
     const key = {};
