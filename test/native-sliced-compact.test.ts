@@ -185,13 +185,20 @@ describe('native-cpu ffnSliced over compact kept rows', () => {
     expect(Array.from(out).every((v) => v === 0)).toBe(true);
   });
 
-  it('rejects an out-of-range kept id on every call, as the in-place path does', () => {
+  it('rejects an out-of-range kept id or a short array on every call, as the in-place path does', () => {
     const K = createNativeCpuBackend('f32').kernels;
     const rng = new Rng(3);
     const ffn = ffnOf(rng, 16, 32, 'swiglu');
     const out = new Float32Array(16);
     const x = normals(rng, 16, 1);
+    const kept = Int32Array.of(0, 5, 31);
     for (let call = 1; call <= 3; call++) expect(() => K.ffnSliced(out, x, ffn, 'swiglu', Int32Array.of(0, 5, 32))).toThrow(/neuron id/);
+    const shortDown = { ...ffn, downT: ffn.downT.subarray(0, 31 * 16) };
+    for (let call = 1; call <= 3; call++) expect(() => K.ffnSliced(out, x, shortDown, 'swiglu', kept)).toThrow(/downT/);
+    const relu = ffnOf(rng, 16, 32, 'relu');
+    const shortBias = { ...relu, upBias: relu.upBias!.subarray(0, 31) };
+    for (let call = 1; call <= 3; call++) expect(() => K.ffnSliced(out, x, shortBias, 'relu', kept)).toThrow(/upBias/);
+    for (let call = 1; call <= 3; call++) expect(() => K.ffnSliced(out, x.subarray(0, 15), ffn, 'swiglu', kept)).toThrow(/x/);
   });
 });
 
@@ -233,37 +240,57 @@ describe('KeptRowsCache', () => {
     downT: Uint16Array.from({ length: hidden * dim }, (_, i) => 2000 + i),
     upBias: null,
   };
+  type Src = Parameters<KeptRowsCache['rowsFor']>[1];
+  /** One call as the backend makes it: the copy if there is one, else in place (assumed to succeed), then remember. */
+  const call = (c: KeptRowsCache, key: object, kept: Int32Array, from: Src = src, d = dim) => {
+    const rows = c.rowsFor(key, from, kept, d);
+    if (!rows) c.remember(key, from, kept, d);
+    return rows;
+  };
 
   it('copies the rows on the second call with the same list, then reuses them', () => {
     const c = new KeptRowsCache();
     const key = {};
     const kept = Int32Array.of(1, 4, 5);
-    expect(c.rowsFor(key, src, kept, dim)).toBeNull();
-    const rows = c.rowsFor(key, src, kept, dim)!;
+    expect(call(c, key, kept)).toBeNull();
+    const rows = call(c, key, kept)!;
     expect(Array.from(rows.up)).toEqual([1004, 1005, 1006, 1007, 1016, 1017, 1018, 1019, 1020, 1021, 1022, 1023]);
     expect(Array.from(rows.gate!.subarray(0, 4))).toEqual([4, 5, 6, 7]);
     expect(Array.from(rows.downT.subarray(8))).toEqual([2020, 2021, 2022, 2023]);
     expect(rows.up).toBeInstanceOf(Uint16Array);
-    expect(c.rowsFor(key, src, kept.slice(), dim)).toBe(rows);
+    expect(call(c, key, kept.slice())).toBe(rows);
     expect(c.builds).toBe(1);
   });
 
-  it('drops the copy when the list changes (one copy per FFN)', () => {
+  it('copies nothing for a list whose in-place call has not succeeded (remember not called)', () => {
     const c = new KeptRowsCache();
     const key = {};
     const kept = Int32Array.of(1, 4, 5);
-    c.rowsFor(key, src, kept, dim);
-    expect(c.rowsFor(key, src, kept, dim)).not.toBeNull();
+    for (let i = 0; i < 3; i++) expect(c.rowsFor(key, src, kept, dim)).toBeNull();
+    expect(c.builds).toBe(0);
+  });
+
+  it('drops the copy when the list, the arrays or dim change (one copy per FFN)', () => {
+    const c = new KeptRowsCache();
+    const key = {};
+    const kept = Int32Array.of(1, 4, 5);
+    call(c, key, kept);
+    expect(call(c, key, kept)).not.toBeNull();
     kept[0] = 0;
-    expect(c.rowsFor(key, src, kept, dim)).toBeNull();
-    expect(Array.from(c.rowsFor(key, src, kept, dim)!.up.subarray(0, 4))).toEqual([1000, 1001, 1002, 1003]);
-    expect(c.builds).toBe(2);
+    expect(call(c, key, kept)).toBeNull();
+    expect(Array.from(call(c, key, kept)!.up.subarray(0, 4))).toEqual([1000, 1001, 1002, 1003]);
+    const other = { ...src, up: src.up.slice() };
+    expect(call(c, key, kept, other)).toBeNull();
+    expect(call(c, key, kept, other)).not.toBeNull();
+    expect(call(c, key, kept, other, 2)).toBeNull();
+    expect(call(c, key, kept, other, 2)!.up.length).toBe(6);
+    expect(c.builds).toBe(4);
   });
 
   it("copies a new list's rows into the previous list's buffers where they fit", () => {
     const c = new KeptRowsCache();
     const key = {};
-    const rowsOf = (kept: Int32Array) => (c.rowsFor(key, src, kept, dim), c.rowsFor(key, src, kept, dim)!);
+    const rowsOf = (kept: Int32Array, from: Src = src) => (call(c, key, kept, from), call(c, key, kept, from)!);
     const first = rowsOf(Int32Array.of(0, 2, 4));
     const second = rowsOf(Int32Array.of(3, 5));
     expect(second.up.buffer).toBe(first.up.buffer);
@@ -274,8 +301,7 @@ describe('KeptRowsCache', () => {
     expect(Array.from(third.gate!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23]);
     // Float32 rows of another FFN object around the same key never land in a Uint16Array buffer.
     const f32 = { gate: null, up: Float32Array.from(src.up), downT: Float32Array.from(src.downT), upBias: Float32Array.of(0, 1, 2, 3, 4, 5) };
-    c.rowsFor(key, f32, Int32Array.of(3, 5), dim);
-    const fourth = c.rowsFor(key, f32, Int32Array.of(3, 5), dim)!;
+    const fourth = rowsOf(Int32Array.of(3, 5), f32);
     expect(fourth.up).toBeInstanceOf(Float32Array);
     expect(Array.from(fourth.up)).toEqual([1012, 1013, 1014, 1015, 1020, 1021, 1022, 1023]);
     expect(Array.from(fourth.upBias!)).toEqual([3, 5]);
@@ -286,18 +312,18 @@ describe('KeptRowsCache', () => {
     const c = new KeptRowsCache();
     const key = {};
     const kept = Int32Array.of(1, 3);
-    for (let call = 0; call < 6; call++) {
-      kept[1] = 3 + (call % 3);
-      expect(c.rowsFor(key, src, kept, dim)).toBeNull();
+    for (let i = 0; i < 6; i++) {
+      kept[1] = 3 + (i % 3);
+      expect(call(c, key, kept)).toBeNull();
     }
     expect(c.builds).toBe(0);
   });
 
-  it('reads adjacent, empty and out-of-range lists in place', () => {
+  it('reads adjacent and empty lists in place', () => {
     const c = new KeptRowsCache();
     const key = {};
-    for (const kept of [Int32Array.of(2, 3, 4), new Int32Array(0), Int32Array.of(1, 6)])
-      for (let call = 0; call < 3; call++) expect(c.rowsFor(key, src, kept, dim)).toBeNull();
+    for (const kept of [Int32Array.of(2, 3, 4), new Int32Array(0)])
+      for (let i = 0; i < 3; i++) expect(call(c, key, kept)).toBeNull();
     expect(c.builds).toBe(0);
   });
 });

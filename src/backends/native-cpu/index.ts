@@ -150,9 +150,15 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32', options: 
   const keptRows = inPlace ? null : new KeptRowsCache((dst, src, kept, rowLen) => n.gatherRows(dst, src, kept, rowLen, wt));
   const ffnSliced: Kernels['ffnSliced'] = (out, x, f, kind, kept) => {
     const [gate, up, downT, upBias, downBias] = ffnArgs(f);
-    const rows = kept && keptRows?.rowsFor(f.downT, { gate, up, downT, upBias }, kept, x.length);
-    if (rows) n.ffnSliced(out, x, rows.gate, rows.up, rows.downT, rows.upBias, downBias, FFN_KIND_CODE[kind], null, wt);
-    else n.ffnSliced(out, x, gate, up, downT, upBias, downBias, FFN_KIND_CODE[kind], kept, wt);
+    const src = { gate, up, downT, upBias };
+    const dim = out.length; // the addon's dim
+    const rows = kept && keptRows?.rowsFor(f.downT, src, kept, dim);
+    if (rows) {
+      n.ffnSliced(out, x, rows.gate, rows.up, rows.downT, rows.upBias, downBias, FFN_KIND_CODE[kind], null, wt);
+      return;
+    }
+    n.ffnSliced(out, x, gate, up, downT, upBias, downBias, FFN_KIND_CODE[kind], kept, wt);
+    if (kept) keptRows?.remember(f.downT, src, kept, dim);
   };
   const kernels: Kernels = {
     // Every weight matrix reaches the addon through W, which takes stored words of this type as they are.

@@ -21,8 +21,10 @@
 //    source arrays it copied (an FFN object may be rebuilt around other arrays);
 //  - the kept list's *contents* are compared on every call (O(count), against
 //    O(count · dim) for the FFN itself), never its length or its identity;
-//  - rows are copied only when the same list comes a second time in a row, so a list
-//    that changes every call costs one O(count) copy of the list, not a copy of rows;
+//  - rows are copied only when the same list comes a second time in a row, after the
+//    first call read it in place successfully (so the addon has checked the ids and the
+//    arrays' lengths); a list that changes every call costs one O(count) copy of the
+//    list per call, never a copy of rows;
 //  - one entry per FFN: a new list replaces the previous one, and its rows overwrite the
 //    previous rows' buffers where they fit. Memory: one copy of kept rows per layer, as
 //    large as the longest list seen for that layer — count / hidden of the FFN's weight
@@ -47,6 +49,8 @@ export interface FfnSources {
 interface Entry {
   /** Contents of the kept list this entry is for. */
   readonly kept: Int32Array;
+  /** Row length the list was read with. */
+  readonly dim: number;
   /** The arrays the rows were (or will be) copied from. */
   readonly from: FfnSources;
   /** The kept rows, contiguous (row k = neuron kept[k]); null until the list is seen again. */
@@ -75,12 +79,6 @@ function sameSources(a: FfnSources, b: FfnSources): boolean {
 /** One run of adjacent ids: its rows are adjacent already. */
 function isRun(kept: Int32Array): boolean {
   for (let k = 1; k < kept.length; k++) if (kept[k] !== kept[0] + k) return false;
-  return true;
-}
-
-/** Every id names a row; otherwise the addon is left to reject the list, as it does in place. */
-function allIn(kept: Int32Array, hidden: number): boolean {
-  for (let k = 0; k < kept.length; k++) if (kept[k] < 0 || kept[k] >= hidden) return false;
   return true;
 }
 
@@ -131,21 +129,15 @@ export class KeptRowsCache {
   constructor(private readonly copy: CopyRows = copyRowsJs) {}
 
   /**
-   * The compact rows of `src` for `kept` (rows of length dim), or null when the
-   * kernel should read the rows in place: the first call with a list, an empty list,
-   * a list that is one run of adjacent ids, or one with an id out of range (which the
-   * addon rejects). `key` identifies the FFN (its downT).
+   * The compact rows of `src` for `kept` (rows of `dim` elements), or null when the
+   * kernel should read the rows in place: a list not yet read in place for this FFN
+   * (with these arrays and this dim; see `remember`), an empty list, or one run of
+   * adjacent ids. `key` identifies the FFN (its downT).
    */
   rowsFor(key: object, src: FfnSources, kept: Int32Array, dim: number): FfnSources | null {
-    if (kept.length === 0 || isRun(kept) || !allIn(kept, src.up.length / dim)) return null;
+    if (kept.length === 0 || isRun(kept)) return null;
     const e = this.entries.get(key);
-    if (!e || !sameSources(e.from, src) || !sameInts(e.kept, kept)) {
-      // A new list (or new arrays) for this FFN: remember it; its rows replace the
-      // previous list's, in the same buffers where they fit.
-      const store = e ? e.store : { gate: null, up: null, downT: null };
-      this.entries.set(key, { kept: kept.slice(), from: { ...src }, rows: null, store });
-      return null;
-    }
+    if (!e || e.dim !== dim || !sameSources(e.from, src) || !sameInts(e.kept, kept)) return null;
     if (!e.rows) {
       const gate = src.gate && gatherRows(this.copy, src.gate, dim, e.kept, e.store.gate);
       const up = gatherRows(this.copy, src.up, dim, e.kept, e.store.up);
@@ -155,5 +147,20 @@ export class KeptRowsCache {
       this.builds++;
     }
     return e.rows;
+  }
+
+  /**
+   * Records that the kernel read `kept` in place for this FFN and succeeded, so the
+   * next call with the same list copies its rows. Only after success: the addon's
+   * checks of the list and the arrays' lengths have then passed for exactly these
+   * inputs, and the copy (same arrays, same ids) needs no checks of its own.
+   */
+  remember(key: object, src: FfnSources, kept: Int32Array, dim: number): void {
+    if (kept.length === 0 || isRun(kept)) return;
+    const e = this.entries.get(key);
+    // A new list (or new arrays) for this FFN replaces the previous one; its rows will
+    // go into the previous list's buffers where they fit.
+    const store = e ? e.store : { gate: null, up: null, downT: null };
+    this.entries.set(key, { kept: kept.slice(), from: { ...src }, dim, rows: null, store });
   }
 }
