@@ -20,8 +20,8 @@
 //
 // The sliced FFN (TDA / Griffin generation) reads a kept list's rows from a contiguous copy
 // made once per list and FFN (kept-rows.ts): kept rows read in place, scattered through the
-// full matrices, streamed at 11–17 GB/s against 19–21 GB/s for the copy (one core), and the
-// mask is fixed for a whole prompt. The copy is of the stored type (F16 rows for
+// full matrices, streamed 16–33 % slower than the copy (one core, TinyLlama and 341 M shapes,
+// native/README.md), and the mask is fixed for a whole prompt. The copy is of the stored type (F16 rows for
 // native-cpu-f16); results are bit-identical to reading in place
 // (test/native-sliced-compact.test.ts). `keptRows: 'in-place'` (or TDA_NATIVE_KEPT_ROWS=in-place)
 // turns the copy off.
