@@ -257,6 +257,23 @@ Napi::Value ConvertWeights(const Napi::CallbackInfo& info) {
   return dst;
 }
 
+// (dst, src, kept, rowLen, weightType): dst row k = src row kept[k]. dst and src are
+// weights of that type (Float32Array or Uint16Array); dst holds kept.length rows.
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const tda::WType wt = wtype(info, 4);
+  const int64_t rowLen = num(info, 3, "rowLen", 1);
+  const size_t srcLen = weightLen(info, 1, "src");
+  if (srcLen % rowLen != 0) fail(env, "src length is not a multiple of rowLen");
+  int64_t count;
+  const int32_t* kept = keptList(info, 2, static_cast<int64_t>(srcLen) / rowLen, &count);
+  if (!kept) fail(env, "kept must be an Int32Array");
+  const void* src = weights(info, 1, "src", static_cast<int64_t>(srcLen), wt);
+  void* dst = const_cast<void*>(weights(info, 0, "dst", count * rowLen, wt));
+  tda::gatherRows(dst, src, wt, rowLen, kept, count);
+  return env.Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("mode", tda::simdMode());
@@ -275,6 +292,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ffnSliced", Napi::Function::New(env, FfnSliced));
   exports.Set("prefillLayer", Napi::Function::New(env, PrefillLayer));
   exports.Set("convertWeights", Napi::Function::New(env, ConvertWeights));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -407,6 +408,21 @@ void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept
   act.resize(static_cast<size_t>(count));
   activations(act.data(), x, f, kept, count);
   downCompact(out, act.data(), f, kept, count, true);
+}
+
+// Threads take contiguous shares of the kept list; each row is one memcpy. Plain stores
+// on purpose: the copy is read right after it is made (the same call computes on it), and
+// a copy of one layer's kept rows (8.6 MB at the 341 M shape, F16, density 0.5) largely
+// stays in the L3 cache for that.
+void gatherRows(void* dst, const void* src, WType wt, int64_t rowLen, const int32_t* kept, int64_t count) {
+  const int64_t rowBytes = rowLen * wsize(wt);
+  parallel(partsFor(count * rowBytes / 4), [&](int part, int n) {
+    int64_t b, e;
+    share(count, part, n, 1, &b, &e);
+    for (int64_t k = b; k < e; k++)
+      std::memcpy(static_cast<char*>(dst) + k * rowBytes, static_cast<const char*>(src) + kept[k] * rowBytes,
+                  static_cast<size_t>(rowBytes));
+  });
 }
 
 // ---------------------------------------------------------------------------

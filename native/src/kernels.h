@@ -39,6 +39,9 @@ void ffnActivations(float* a, const float* x, const FfnView& f);
 // kept: ascending neuron ids, count of them; kept == null means all f.hidden neurons.
 void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, int64_t count);
 void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept, int64_t count);
+// dst row k = src row kept[k], k < count; rows of rowLen elements of type wt. Builds the
+// compact copy of a kept list's rows that the backend's sliced FFN then reads.
+void gatherRows(void* dst, const void* src, WType wt, int64_t rowLen, const int32_t* kept, int64_t count);
 
 // One decoder layer's weights and shape, for the batched prefill.
 struct LayerView {

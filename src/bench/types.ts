@@ -75,7 +75,7 @@ export interface PrefillOverhead {
   statisticsMs: number;
   /** Per-layer threshold → kept list. */
   maskMs: number;
-  /** Copying kept rows, if the backend slices (native-cpu reads kept rows in place: 0). */
+  /** Copying kept rows, if the backend slices (native-cpu copies them on the second call with a list). */
   slicingMs: number;
   overheadMs: number;
   /** The kit's decoder prefill of the prompt on this backend (token by token). */

@@ -15,9 +15,16 @@
 // `readsStoredHalf`, so the decoder leaves those arrays unwritten). The kernels load half-precision rows,
 // convert them exactly to float32 and accumulate in float32, so they compute what the
 // float32 kernels compute on the rounded weights; reading half the bytes is what makes
-// the memory-bound decode up to 2× faster. The sliced FFN reads the kept rows of the
-// half-precision copy in place. Norm gains, biases, activations and the KV cache stay
-// float32.
+// the memory-bound decode up to 2× faster. Norm gains, biases, activations and the KV
+// cache stay float32.
+//
+// The sliced FFN (TDA / Griffin generation) reads a kept list's rows from a contiguous copy
+// made once per list and FFN (kept-rows.ts): kept rows read in place, scattered through the
+// full matrices, streamed 16–33 % slower than the copy (one core, TinyLlama and 341 M shapes,
+// native/README.md), and the mask is fixed for a whole prompt. The copy is of the stored type (F16 rows for
+// native-cpu-f16); results are bit-identical to reading in place
+// (test/native-sliced-compact.test.ts). `keptRows: 'in-place'` (or TDA_NATIVE_KEPT_ROWS=in-place)
+// turns the copy off.
 
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -26,6 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from '../../core/package-root.js';
 import { type FfnKind, type FfnWeights, fillStoredHalf, type HalfLoad, type KeepHalf, storedHalf } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
+import { KeptRowsCache } from './kept-rows.js';
 import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
 /** The small kernels both native addons export with the same signature (they run on the host). */
@@ -60,6 +68,8 @@ interface NativeCpuAddon extends NativeHostKernels {
     valueCache: Float32Array, pos0: number, count: number, nHeads: number, nKvHeads: number, headSize: number,
     kvDim: number, eps: number, theta: number, wt: number,
   ): void;
+  /** dst row k = src row kept[k] (rows of rowLen weights of type wt). */
+  gatherRows(dst: Weights, src: Weights, kept: Int32Array, rowLen: number, wt: number): void;
   /** Float32 → F16 (wt 1) or BF16 (wt 2) bits, round to nearest even. */
   convertWeights(src: Float32Array, wt: number): Uint16Array;
   info(): { mode: string; simd: boolean; threads: number };
@@ -109,7 +119,17 @@ export function halfLoadFor(name: string | undefined): HalfLoad {
   return keepHalf ? { keepHalf, wordsOnly: true } : {};
 }
 
-export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend {
+export interface NativeCpuOptions {
+  /**
+   * How ffnSliced reads a kept list's rows: 'compact' (default) copies them once per
+   * list and FFN into contiguous matrices (kept-rows.ts), 'in-place' reads them where
+   * they are on every call. Both give bit-identical results; 'in-place' holds no copy.
+   * Default: TDA_NATIVE_KEPT_ROWS=in-place in the environment, else 'compact'.
+   */
+  keptRows?: 'compact' | 'in-place';
+}
+
+export function createNativeCpuBackend(weightType: WeightType = 'f32', options: NativeCpuOptions = {}): Backend {
   const n = loadAddon();
   const meta = n.info();
   const wt = WEIGHT_TYPE_CODE[weightType];
@@ -126,6 +146,20 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     return h;
   };
   const ffnArgs = (f: FfnWeights) => [f.gate && W(f.gate), W(f.up), W(f.downT), f.upBias, f.downBias] as const;
+  const inPlace = (options.keptRows ?? (process.env.TDA_NATIVE_KEPT_ROWS === 'in-place' ? 'in-place' : 'compact')) === 'in-place';
+  const keptRows = inPlace ? null : new KeptRowsCache((dst, src, kept, rowLen) => n.gatherRows(dst, src, kept, rowLen, wt));
+  const ffnSliced: Kernels['ffnSliced'] = (out, x, f, kind, kept) => {
+    const [gate, up, downT, upBias, downBias] = ffnArgs(f);
+    const src = { gate, up, downT, upBias };
+    const dim = out.length; // the addon's dim
+    const rows = kept && keptRows?.rowsFor(f.downT, src, kept, dim);
+    if (rows) {
+      n.ffnSliced(out, x, rows.gate, rows.up, rows.downT, rows.upBias, downBias, FFN_KIND_CODE[kind], null, wt);
+      return;
+    }
+    n.ffnSliced(out, x, gate, up, downT, upBias, downBias, FFN_KIND_CODE[kind], kept, wt);
+    if (kept) keptRows?.remember(f.downT, src, kept, dim);
+  };
   const kernels: Kernels = {
     // Every weight matrix reaches the addon through W, which takes stored words of this type as they are.
     readsStoredHalf: weightType === 'f32' ? undefined : weightType,
@@ -138,7 +172,7 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
     // The down projection does not depend on the FFN kind; the code only tells the
     // addon whether a gate matrix is present.
     ffnDown: (out, a, f, kept) => n.ffnDown(out, a, ...ffnArgs(f), f.gate ? 0 : 2, kept, wt),
-    ffnSliced: (out, x, f, kind, kept) => n.ffnSliced(out, x, ...ffnArgs(f), FFN_KIND_CODE[kind], kept, wt),
+    ffnSliced,
   };
   // One call per layer and block of prompt tokens: GEMMs in the single-token kernels'
   // summation order over the same stored weights (float32, or the same F16/BF16 copy
@@ -161,6 +195,7 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32'): Backend 
       precision: PRECISION[weightType],
       notes:
         (weightType === 'f32' ? '' : `${weightType.toUpperCase()} weight matrices (the file's own words when loaded with keepHalf, else converted once on first use), `) +
+        (keptRows ? 'ffnSliced reads a copy of the kept rows made once per kept list, ' : '') +
         'float32 accumulation: dot products in 32 partial sums (8 lanes × 4), ' +
         'row sums (down projection, attention values) in groups of 64 terms; see native/README.md',
     }),
