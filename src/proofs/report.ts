@@ -166,8 +166,8 @@ export function combine(check: ClaimCheck, runs: { seed: number; result: ClaimRe
  * Whether a measured verdict agrees with the recorded one. Exact, except for timings,
  * which are not compared: a wall-clock verdict is a fact about the machine and its load,
  * not about the code. The latency claim's TDA cut measured 22.7% [21.5, 23.9] (holds) on
- * a quiet 2-core EPYC and 14.4% [12.8, 16.5] (does not hold) on the same kind of machine
- * at load ≈ 14, so either verdict can be right on the machine that measured it. What a
+ * a 2-core EPYC shared with one other job and 14.4% [12.8, 16.5] (does not hold) on the same
+ * kind of machine at load ≈ 14, so either verdict can be right on the machine that measured it. What a
  * timing check can get wrong is its own arithmetic: test/spec-verdicts.test.ts recomputes
  * its verdicts from the intervals it reports. The recorded verdict is still shown beside
  * a different one ("recorded: …").
