@@ -265,3 +265,29 @@ export function fillPendingWeights(model: Model, reader?: { readonly readsStored
   }
   return filled;
 }
+
+/**
+ * A copy of the model record whose pending matrices are new pending arrays over the same
+ * words (every other array shared). What a float32 reader widens into the copy (the
+ * decoder's fillPendingWeights) leaves `model` unwritten, and is released with the copy:
+ * a run that needs the float32 values for a while (the bench's f32 rows) need not leave
+ * them resident beside the words afterwards.
+ */
+export function unfilledTwin(model: Model): Model {
+  const twins = new Map<Float32Array, Float32Array>();
+  const twin = (w: Float32Array): Float32Array => {
+    const s = storedHalves.get(w);
+    if (!s?.pending) return w;
+    let t = twins.get(w);
+    if (!t) {
+      t = new Float32Array(w.length); // allocated, never written until filled: no resident memory
+      storedHalves.set(t, { type: s.type, bits: s.bits, pending: true });
+      twins.set(w, t);
+    }
+    return t;
+  };
+  const arrays = <T extends object>(o: T): T =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v instanceof Float32Array ? twin(v) : v])) as T;
+  const w = model.weights;
+  return { ...model, weights: { ...arrays(w), layers: w.layers.map((l) => ({ ...arrays(l), ffn: arrays(l.ffn) })) } };
+}
