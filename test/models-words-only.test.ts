@@ -194,17 +194,24 @@ describe('the guard: every other reader gets the float32 values', () => {
     matrices(m).forEach((w, i) => expect(bytes(w).equals(bytes(matrices(plain)[i]))).toBe(true));
   });
 
-  it('calibration reads W_down in JS: it is filled (only it), and the thresholds equal the keepHalf load\'s', async () => {
+  it('calibration reads W_down in JS row by row from the words: nothing is widened, and the thresholds are bit-identical to the keepHalf load\'s', async () => {
     const K = createNativeCpuBackend('f16').kernels;
     const words = (await loadGguf(ggufFile('F16'), { withTokenizer: false, ...halfLoadFor('native-cpu-f16') })).model;
     const kept = (await loadGguf(ggufFile('F16'), { withTokenizer: false, keepHalf: 'f16' })).model;
-    const setting = { method: 'tda' as const, cett: 0.2 };
-    expect(prepareMethod(words, setting, K).summary).toEqual(prepareMethod(kept, setting, K).summary);
-    for (const l of words.weights.layers) {
-      expect(isPending(l.ffn.downT)).toBe(false);
-      expect([l.wq, l.wk, l.wv, l.wo, l.ffn.gate!, l.ffn.up].every(isPending)).toBe(true);
+    for (const method of ['tda', 'tt'] as const) {
+      for (const setting of [{ method, cett: 0.2 }, { method, density: 0.5 }]) {
+        const a = prepareMethod(words, setting, K).summary;
+        const b = prepareMethod(kept, setting, K).summary;
+        expect(a.thresholds!.length).toBe(words.config.nLayers);
+        expect(a.thresholds!.some((t) => t > 0)).toBe(true); // a real search, not the keep-everything shortcut
+        // Bit for bit: the same doubles.
+        expect(Buffer.from(Float64Array.from(a.thresholds!).buffer)).toEqual(Buffer.from(Float64Array.from(b.thresholds!).buffer));
+        expect(a).toEqual(b);
+      }
     }
-  }, 60_000);
+    // W_down stayed unwritten (pending, its float32 array all zeros), as did every other matrix.
+    expectUnwritten(words);
+  }, 120_000);
 
   it('conformance on a wordsOnly model: widened first, the end-to-end row passes', async () => {
     const b = await loadBackend('native-cpu-f16');

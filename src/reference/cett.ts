@@ -22,7 +22,7 @@
 // With the tie rule "value ≥ τ is kept" that τ is one of the decision values, and
 // any τ' > τ exceeds the target.
 
-import { type FfnWeights, fillStoredHalf } from '../core/model.js';
+import { type FfnWeights, weightRow } from '../core/model.js';
 
 export interface CettUnit {
   /** Per-neuron decision values (length d_ff). A neuron is dropped when its value < τ. */
@@ -31,13 +31,19 @@ export interface CettUnit {
   tokens: Float32Array[];
 }
 
+// W_down is read one neuron's row (column i of W_down) at a time through weightRow: a downT
+// still held as its file's words (a wordsOnly load, as native-cpu-f16 runs calibration)
+// gives exactly the values filling would write, without widening the whole matrix into
+// its float32 array (a third of the FFN's float32 bytes held for the rest of the run).
+
 /** ‖Σ_{i ∈ D} a_i W_down[:, i]‖ for an explicit drop predicate. */
 function truncatedNorm(a: Float32Array, ffn: FfnWeights, dim: number, dropped: (i: number) => boolean): number {
-  fillStoredHalf(ffn.downT); // read in JS (a wordsOnly load keeps it as words: src/core/model.ts)
   const e = new Float64Array(dim);
+  const scratch = new Float32Array(dim);
   for (let i = 0; i < a.length; i++) {
     if (!dropped(i) || a[i] === 0) continue;
-    for (let j = 0; j < dim; j++) e[j] += a[i] * ffn.downT[i * dim + j];
+    const row = weightRow(ffn.downT, i, dim, scratch);
+    for (let j = 0; j < dim; j++) e[j] += a[i] * row[j];
   }
   return Math.hypot(...e);
 }
@@ -87,8 +93,8 @@ export interface CettCurve {
 
 /** Equation-20 sweep: O(units · d_ff · tokens-per-unit · dim), each neuron output added once. */
 export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): CettCurve {
-  fillStoredHalf(ffn.downT); // read in JS (a wordsOnly load keeps it as words: src/core/model.ts)
   const hidden = ffn.downT.length / dim;
+  const scratch = new Float32Array(dim);
   // Decision events (unit, neuron), sorted by value.
   const events: { value: number; unit: number; neuron: number }[] = [];
   units.forEach((u, k) => {
@@ -120,11 +126,11 @@ export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): Cett
     // Drop every decision with exactly this value (they are kept at τ = v, dropped just above).
     while (k < total && events[k].value === v) {
       const { unit, neuron } = events[k];
-      const row = neuron * dim;
+      const row = weightRow(ffn.downT, neuron, dim, scratch);
       for (const t of tokenRefs[unit]) {
         const ai = t.a[neuron];
         if (ai === 0) continue;
-        for (let j = 0; j < dim; j++) t.e[j] += ai * ffn.downT[row + j];
+        for (let j = 0; j < dim; j++) t.e[j] += ai * row[j];
         let s = 0;
         for (let j = 0; j < dim; j++) s += t.e[j] * t.e[j];
         const r = Math.sqrt(s) / t.yNorm;
