@@ -14,6 +14,7 @@ import { benchSyntheticModel } from '../src/bench/weights.js';
 import { fillStoredHalf, isPending, type Model, unfilledTwin } from '../src/core/model.js';
 import { syntheticVocab, writeModelGguf } from '../src/models/gguf-export.js';
 import { loadGguf } from '../src/models/gguf.js';
+import { writeSyntheticGguf } from '../src/models/gguf-synthetic.js';
 
 const MiB = 2 ** 20;
 const linux = fs.existsSync('/proc/self/clear_refs');
@@ -39,12 +40,12 @@ async function wordsOnlyModel(): Promise<Model> {
 }
 
 describe.runIf(linux)('peak RSS per window (Linux: /proc/self/clear_refs)', () => {
-  it('a window after a large freed buffer reports far less than the window that touched it', () => {
+  it('a window after a large freed buffer reports far less than the window that touched it', async () => {
     const first = startPeakRss();
     touch(256);
     const big = first();
     expect(big.scope).toBe('row');
-    collectGarbage();
+    expect(await collectGarbage()).toBe(true);
     const second = startPeakRss();
     touch(1);
     const small = second();
@@ -72,6 +73,23 @@ describe.runIf(linux)('peak RSS per window (Linux: /proc/self/clear_refs)', () =
     // The f32 rows widened a copy: the model the f16 rows ran on is still words only.
     expect(matrices(model).every(isPending)).toBe(true);
   }, 120_000);
+
+  it('the f16 rows of a words-only model do not carry the float32 values the f32 rows widened (400 MiB here)', async () => {
+    const { runPaperSuite } = await import('../src/bench/suite-paper.js');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tda-bench-rss-')), 'f16.gguf');
+    // 6 layers × (4 · 1024² + 3 · 1024 · 4096) weights: 100 M, 400 MiB as float32, 200 MiB as words.
+    writeSyntheticGguf(file, { dim: 1024, hiddenDim: 4096, nLayers: 6, nHeads: 8, nKvHeads: 8, vocabSize: 512, seqLen: 64 }, 1, 'F16');
+    const model = (await loadGguf(file, { withTokenizer: false, ...halfLoadFor('native-cpu-f16') })).model;
+    const r = await runPaperSuite(
+      { label: 'm', model, gguf: {} },
+      { promptTokens: 6, newTokens: 2, methods: ['dense'], density: 0.5, threads: 2, llamaCpp: false, backends: { f32: createNativeCpuBackend(), f16: createNativeCpuBackend('f16') } },
+    );
+    const [f32, f16] = r.rows;
+    expect([f32.weights, f16.weights]).toEqual(['f32', 'f16']);
+    expect(f32.peak_rss_mb - f16.peak_rss_mb).toBeGreaterThan(300);
+    expect(matrices(model).every(isPending)).toBe(true);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  }, 300_000);
 });
 
 describe('unfilledTwin', () => {

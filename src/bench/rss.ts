@@ -24,14 +24,19 @@ export interface PeakRss {
 const STATUS = '/proc/self/status';
 const CLEAR_REFS = '/proc/self/clear_refs';
 
-/** VmHWM of this process in KiB, or null where /proc/self/status does not have it. */
-export function vmHwmKb(): number | null {
+/** A "kB" field of /proc/self/status, or null where there is none (not Linux). */
+function statusKb(field: 'VmHWM' | 'VmRSS'): number | null {
   try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(STATUS, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(STATUS, 'utf8'));
     return m ? Number(m[1]) : null;
   } catch {
     return null;
   }
+}
+
+/** VmHWM of this process in KiB (the high-water mark), or null where unavailable. */
+export function vmHwmKb(): number | null {
+  return statusKb('VmHWM');
 }
 
 /** Resets the high-water mark to the current resident set; false where the kernel does not allow it. */
@@ -64,16 +69,34 @@ export function startPeakRss(): () => PeakRss {
 let gcFn: (() => void) | null | undefined;
 
 /**
- * A full garbage collection, so that a window does not open on the previous rows'
+ * Full garbage collections, so that a window does not open on the previous rows'
  * unreachable arrays (V8 frees large ArrayBuffers only when it collects, which it may
- * not have done yet). `global.gc` when node runs with --expose-gc; otherwise the flag is
- * set at run time and gc taken from a fresh context (node's documented `v8.setFlagsFromString`
- * use). Returns false where neither works: the window then includes whatever garbage is left.
+ * not have done yet). One collection is not enough: the arrays' memory is released by
+ * V8's ArrayBuffer sweeper after it, over the next turns of the event loop (at the
+ * TinyLlama shape 4.4 GB of dropped float32 arrays were still resident right after
+ * gc(), and went over the next collections). So: collect, let the loop turn, and repeat
+ * while the resident set still falls (at least twice, at most 10 times). `global.gc`
+ * when node runs with --expose-gc; otherwise the flag is set at run time and gc taken
+ * from a fresh context. Resolves to false where neither works: the window then includes
+ * whatever garbage is left.
  */
-export function collectGarbage(): boolean {
+export async function collectGarbage(): Promise<boolean> {
   if (gcFn === undefined) gcFn = findGc();
-  gcFn?.();
-  return gcFn !== null;
+  if (!gcFn) return false;
+  let before = vmRssKb();
+  for (let pass = 0; pass < 10; pass++) {
+    gcFn();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = vmRssKb();
+    if (pass >= 1 && (now === null || before === null || before - now < 16 * 1024)) break;
+    before = now;
+  }
+  return true;
+}
+
+/** VmRSS of this process in KiB (the current resident set), or null where unavailable. */
+function vmRssKb(): number | null {
+  return statusKb('VmRSS');
 }
 
 function findGc(): (() => void) | null {

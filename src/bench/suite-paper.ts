@@ -51,7 +51,7 @@ export interface PaperOptions {
  * high-water mark reset; the peak is read when the work is done.
  */
 async function measured<T>(work: () => T | Promise<T>): Promise<{ result: T; peak: PeakRss }> {
-  collectGarbage();
+  await collectGarbage();
   const peak = startPeakRss();
   const result = await work();
   return { result, peak: peak() };
