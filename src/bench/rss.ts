@@ -6,8 +6,10 @@
 // the row's own peak. Where either file is unavailable the figure falls back to the
 // process's high-water mark, and says so (`scope: 'process'`).
 //
-// After a reset the process's maxRSS no longer covers what ran before it: only one
-// window may be open at a time, and nothing else in the bench process reads maxRSS.
+// After a reset the kernel's own figures (maxRSS from getrusage, and so `/usr/bin/time`'s
+// "Maximum resident set size" of the bench process) no longer cover what ran before it:
+// each reset first folds the mark it clears into runPeakRssMb(), which keeps the
+// process's peak over the whole run. Only one window may be open at a time.
 
 import fs from 'node:fs';
 import v8 from 'node:v8';
@@ -39,8 +41,20 @@ export function vmHwmKb(): number | null {
   return statusKb('VmHWM');
 }
 
+/** The largest high-water mark a reset cleared, KiB. */
+let clearedPeakKb = 0;
+
+/**
+ * The process's peak resident set over the whole run, MiB, resets included: the
+ * largest mark any reset cleared, or the current mark or maxRSS if larger.
+ */
+export function runPeakRssMb(): number {
+  return Math.max(clearedPeakKb, vmHwmKb() ?? 0, process.resourceUsage().maxRSS) / 1024;
+}
+
 /** Resets the high-water mark to the current resident set; false where the kernel does not allow it. */
 export function resetPeakRss(): boolean {
+  clearedPeakKb = Math.max(clearedPeakKb, vmHwmKb() ?? 0, process.resourceUsage().maxRSS);
   try {
     fs.writeFileSync(CLEAR_REFS, '5'); // 5: reset the peak RSS (Documentation/filesystems/proc.rst)
   } catch {
