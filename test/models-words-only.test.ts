@@ -27,6 +27,7 @@ import { loadCheckpoint } from '../src/models/llama2c.js';
 import { type SentencePieceTokenizer, loadTokenizer } from '../src/models/tokenizer.js';
 import { referenceKernels } from '../src/reference/kernels.js';
 import { generate } from '../src/reference/generate.js';
+import { cettCurve, tokenCett } from '../src/reference/cett.js';
 import { downColumnNorms } from '../src/reference/ffn.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
 import { tdaPolicy } from '../src/reference/policies/tda.js';
@@ -194,7 +195,7 @@ describe('the guard: every other reader gets the float32 values', () => {
     matrices(m).forEach((w, i) => expect(bytes(w).equals(bytes(matrices(plain)[i]))).toBe(true));
   });
 
-  it('calibration reads W_down in JS row by row from the words: nothing is widened, and the thresholds are bit-identical to the keepHalf load\'s', async () => {
+  it('calibration reads W_down from its words without filling it (a layer at a time into one buffer, or a row at a time): nothing is widened, and the thresholds are bit-identical to the keepHalf load\'s', async () => {
     const K = createNativeCpuBackend('f16').kernels;
     const words = (await loadGguf(ggufFile('F16'), { withTokenizer: false, ...halfLoadFor('native-cpu-f16') })).model;
     const kept = (await loadGguf(ggufFile('F16'), { withTokenizer: false, keepHalf: 'f16' })).model;
@@ -209,6 +210,13 @@ describe('the guard: every other reader gets the float32 values', () => {
         expect(a).toEqual(b);
       }
     }
+    // The sweep without a caller's buffer, and single-token CETT (a row at a time): the same doubles.
+    const dim = words.config.dim;
+    const [fw, fk] = [words.weights.layers[1].ffn, kept.weights.layers[1].ffn];
+    const a = Float32Array.from({ length: fw.up.length / dim }, (_, i) => Math.sin(i * 0.7));
+    const units = [{ values: Float64Array.from(a, Math.abs), tokens: [a] }];
+    expect(cettCurve(units, fw, dim)).toEqual(cettCurve(units, fk, dim));
+    expect(tokenCett(a, units[0].values, fw, dim, 0.3)).toBe(tokenCett(a, units[0].values, fk, dim, 0.3));
     // W_down stayed unwritten (pending, its float32 array all zeros), as did every other matrix.
     expectUnwritten(words);
   }, 120_000);
