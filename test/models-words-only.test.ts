@@ -27,6 +27,7 @@ import { loadCheckpoint } from '../src/models/llama2c.js';
 import { type SentencePieceTokenizer, loadTokenizer } from '../src/models/tokenizer.js';
 import { referenceKernels } from '../src/reference/kernels.js';
 import { generate } from '../src/reference/generate.js';
+import { cettCurve, tokenCett } from '../src/reference/cett.js';
 import { downColumnNorms } from '../src/reference/ffn.js';
 import { densePolicy } from '../src/reference/policies/dense.js';
 import { tdaPolicy } from '../src/reference/policies/tda.js';
@@ -194,17 +195,31 @@ describe('the guard: every other reader gets the float32 values', () => {
     matrices(m).forEach((w, i) => expect(bytes(w).equals(bytes(matrices(plain)[i]))).toBe(true));
   });
 
-  it('calibration reads W_down in JS: it is filled (only it), and the thresholds equal the keepHalf load\'s', async () => {
+  it('calibration reads W_down from its words without filling it (a layer at a time into one buffer, or a row at a time): nothing is widened, and the thresholds are bit-identical to the keepHalf load\'s', async () => {
     const K = createNativeCpuBackend('f16').kernels;
     const words = (await loadGguf(ggufFile('F16'), { withTokenizer: false, ...halfLoadFor('native-cpu-f16') })).model;
     const kept = (await loadGguf(ggufFile('F16'), { withTokenizer: false, keepHalf: 'f16' })).model;
-    const setting = { method: 'tda' as const, cett: 0.2 };
-    expect(prepareMethod(words, setting, K).summary).toEqual(prepareMethod(kept, setting, K).summary);
-    for (const l of words.weights.layers) {
-      expect(isPending(l.ffn.downT)).toBe(false);
-      expect([l.wq, l.wk, l.wv, l.wo, l.ffn.gate!, l.ffn.up].every(isPending)).toBe(true);
+    for (const method of ['tda', 'tt'] as const) {
+      for (const setting of [{ method, cett: 0.2 }, { method, density: 0.5 }]) {
+        const a = prepareMethod(words, setting, K).summary;
+        const b = prepareMethod(kept, setting, K).summary;
+        expect(a.thresholds!.length).toBe(words.config.nLayers);
+        expect(a.thresholds!.some((t) => t > 0)).toBe(true); // a real search, not the keep-everything shortcut
+        // Bit for bit: the same doubles.
+        expect(Buffer.from(Float64Array.from(a.thresholds!).buffer)).toEqual(Buffer.from(Float64Array.from(b.thresholds!).buffer));
+        expect(a).toEqual(b);
+      }
     }
-  }, 60_000);
+    // The sweep without a caller's buffer, and single-token CETT (a row at a time): the same doubles.
+    const dim = words.config.dim;
+    const [fw, fk] = [words.weights.layers[1].ffn, kept.weights.layers[1].ffn];
+    const a = Float32Array.from({ length: fw.up.length / dim }, (_, i) => Math.sin(i * 0.7));
+    const units = [{ values: Float64Array.from(a, Math.abs), tokens: [a] }];
+    expect(cettCurve(units, fw, dim)).toEqual(cettCurve(units, fk, dim));
+    expect(tokenCett(a, units[0].values, fw, dim, 0.3)).toBe(tokenCett(a, units[0].values, fk, dim, 0.3));
+    // W_down stayed unwritten (pending, its float32 array all zeros), as did every other matrix.
+    expectUnwritten(words);
+  }, 120_000);
 
   it('conformance on a wordsOnly model: widened first, the end-to-end row passes', async () => {
     const b = await loadBackend('native-cpu-f16');

@@ -22,6 +22,7 @@ import { runLayerSuite } from './suite-layer.js';
 import { evaluateTargets } from './targets.js';
 import type { BenchReport, BenchRow, PaperRow, PrefillOverhead, ScaleRow, Skipped, Suite, SuiteName } from './types.js';
 import { scaleRow, syntheticGgufFile } from './scale.js';
+import { runPeakRssMb } from './rss.js';
 import { detectFormat, loadModel } from '../models/discovery.js';
 import { UserError } from '../errors.js';
 import { startHogs } from './contention.js';
@@ -346,8 +347,8 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[]
       }
       progress.tick(`paper ${label}: loading the model`, 0);
       // The F16 file's matrices are loaded as their words only, as `tda generate --backend
-      // native-cpu-f16` loads them; the f32 rows, which run first, have the decoder widen them
-      // (fillPendingWeights), so from then on the float32 values are resident as before.
+      // native-cpu-f16` loads them; the f32 rows, which run first, have the decoder widen a
+      // twin of the record (unfilledTwin), released before the f16 rows run on the words.
       const model = await loadModel(file, undefined, { keepHalf: 'f16', wordsOnly: true });
       const m: PaperModel = {
         label: full, model, gguf: { f16: file },
@@ -383,6 +384,7 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[]
     }
     await paperRowsFor(m);
   }
+  notes.push(`paper suite: peak RSS of the bench process over the whole run so far ${runPeakRssMb().toFixed(0)} MiB (each row's peak_rss_mb is that row's own where peak_rss_scope is "row": docs/bench.md)`);
   notes.push(`paper suite: ${promptTokens}-token prompt + ${newTokens} new tokens per row, methods one after another (not interleaved: each row is a whole scenario); prefill batched in blocks of 64 tokens; new tokens teacher-forced from a fixed list so every method decodes the same count`);
   for (const b of loaded) b.dispose?.();
 }

@@ -10,15 +10,19 @@
 // (a random synthetic model could emit BOS and stop early); the arithmetic is that of
 // greedy decoding. Methods run one after another (a whole scenario each), so the
 // rows are exposed to the machine's noise one at a time: the note says so.
+//
+// Each row's peak_rss_mb is that row's own peak (src/bench/rss.ts): garbage collected and
+// the high-water mark reset before its timed call, read after it.
 
 import type { Backend } from '../core/kernels.js';
-import type { Model } from '../core/model.js';
+import { type Model, unfilledTwin } from '../core/model.js';
 import { generate } from '../reference/generate.js';
 import type { Method } from '../reference/policies/types.js';
 import { runLlamaCpp } from './llama-cpp.js';
 import { policyAtDensity, ttAtDensity } from './masks.js';
 import { ttPolicy } from '../reference/policies/tt.js';
 import type { FfnPolicy } from '../reference/policies/types.js';
+import { type PeakRss, collectGarbage, startPeakRss } from './rss.js';
 import type { PaperRow } from './types.js';
 
 export interface PaperModel {
@@ -41,9 +45,21 @@ export interface PaperOptions {
   onStep?: (label: string) => void;
 }
 
-/** Peak resident set of this process so far, MiB (monotonic: rows are in run order). */
-function peakRssMb(): number {
-  return process.resourceUsage().maxRSS / 1024;
+/**
+ * Runs one row's timed work inside a peak-RSS window: the previous rows' garbage collected
+ * first (it would otherwise count in this row while V8 has not freed it), then the
+ * high-water mark reset; the peak is read when the work is done.
+ */
+async function measured<T>(work: () => T | Promise<T>): Promise<{ result: T; peak: PeakRss }> {
+  await collectGarbage();
+  const peak = startPeakRss();
+  const result = await work();
+  return { result, peak: peak() };
+}
+
+/** The row fields of a peak (scope 'process': the high-water mark of the run so far, not the row's). */
+function peakFields(p: PeakRss): Pick<PaperRow, 'peak_rss_mb' | 'peak_rss_scope'> {
+  return { peak_rss_mb: p.mb, peak_rss_scope: p.scope };
 }
 
 /** The prompt and the forced new tokens: fixed, in-vocabulary ids, never BOS (1). */
@@ -70,7 +86,7 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
   // One more than new_tokens: the first follows the prefill's logits, each of the others
   // costs one decode step.
   const forced = tokenList(o.newTokens + 1, c.vocabSize, 29);
-  const model: Model = { ...m.model, config: { ...c, seqLen: Math.max(c.seqLen, o.promptTokens + o.newTokens + 1) } };
+  const shared: Model = { ...m.model, config: { ...c, seqLen: Math.max(c.seqLen, o.promptTokens + o.newTokens + 1) } };
   const rows: PaperRow[] = [];
   const skipped: string[] = [];
   const methods: Method[] = ['dense', ...o.methods.filter((x) => x !== 'dense')];
@@ -80,6 +96,11 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
       skipped.push(`${m.label} ${weights}: no kit backend for ${weights} weights`);
       continue;
     }
+    // A model loaded as words only (wordsOnly) is widened by the decoder for the float32
+    // kernels. The f32 rows widen a copy of the record instead, released after them, so
+    // the f16 rows run on the words alone as a user's native-cpu-f16 run does (4.4 GB
+    // less at the TinyLlama shape) instead of beside float32 values they never read.
+    const model = weights === 'f32' ? unfilledTwin(shared) : shared;
     // Untimed: one 1-token prompt first, so the rows time generation, not loading. A
     // half-precision backend converts each weight matrix on its first use (a load step,
     // 1–2 s here for the 341 M model); without this the first row (dense) paid it in its
@@ -88,14 +109,12 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
     for (const method of methods) {
       const density = method === 'dense' ? 1 : o.density;
       o.onStep?.(`paper ${m.label} ${b.name} ${method}`);
-      const r = generate(model, {
-        promptTokens: prompt,
-        steps: prompt.length + forced.length,
-        policy: method === 'tt' ? calibratedTt(model, prompt, density, b) : policyAtDensity(model, method, density),
-        kernels: b.kernels,
-        forcedTokens: forced,
-      });
-            rows.push({
+      // TT's thresholds are set before the window: the row measures generation, as it times it.
+      const policy = method === 'tt' ? calibratedTt(model, prompt, density, b) : policyAtDensity(model, method, density);
+      const { result: r, peak } = await measured(() =>
+        generate(model, { promptTokens: prompt, steps: prompt.length + forced.length, policy, kernels: b.kernels, forcedTokens: forced }),
+      );
+      rows.push({
         suite: 'paper',
         backend: b.name,
         model: m.label,
@@ -107,7 +126,7 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
         prefill_ms: r.timing.prefillMs,
         decode_ms: r.timing.generateMs,
         total_ms: r.timing.prefillMs + r.timing.generateMs,
-        peak_rss_mb: peakRssMb(),
+        ...peakFields(peak),
         decode_tokens_per_s: r.timing.decodeTokensPerSecond,
       });
     }
@@ -123,14 +142,16 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
       try {
         // Prefill: llama.cpp's batched prompt processing (batch 512) of the same length;
         // decode: per-token times of greedy generation after the same prompt.
-        const r = await runLlamaCpp({
-          modelPath: file,
-          prompt,
-          generate: o.newTokens + 1,
-          threads: o.threads,
-          contextSize: o.promptTokens + o.newTokens + 8,
-          prefillTokens: o.promptTokens,
-        });
+        const { result: r, peak } = await measured(() =>
+          runLlamaCpp({
+            modelPath: file,
+            prompt,
+            generate: o.newTokens + 1,
+            threads: o.threads,
+            contextSize: o.promptTokens + o.newTokens + 8,
+            prefillTokens: o.promptTokens,
+          }),
+        );
         const timed = r.perTokenMs.length;
         if (timed === 0 || r.prefillMs === undefined) throw new Error('generated no timed tokens');
         // llama.cpp stops at EOS; a shorter run is scaled to new_tokens at its mean rate.
@@ -147,7 +168,7 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
           prefill_ms: r.prefillMs,
           decode_ms: decodeMs,
           total_ms: r.prefillMs + decodeMs,
-          peak_rss_mb: peakRssMb(),
+          ...peakFields(peak),
           decode_tokens_per_s: (1000 * o.newTokens) / decodeMs,
           note: `node-llama-cpp ${r.version}, ${r.threads} threads, ${weights.toUpperCase()} GGUF of the same weights${timed < o.newTokens ? `; stopped at EOS after ${timed} timed tokens, decode scaled to ${o.newTokens}` : ''}`,
         });

@@ -51,6 +51,11 @@ export function formatReport(r: BenchReport): string {
       pc.push([p.model, p.backend, p.method, p.weights, f(p.density, 2), String(p.prompt_tokens), String(p.new_tokens), f(p.prefill_ms / 1000), f(p.decode_ms / 1000), f(p.total_ms / 1000), f(p.decode_tokens_per_s, 1), f(p.peak_rss_mb, 0)]);
     }
     out.push(pad(pc));
+    out.push(
+      r.paper_rows.some((p) => p.peak_rss_scope === 'process')
+        ? '(peak RSS: the process\'s high-water mark when the row ended, monotonic over the run: this system cannot reset it per row)'
+        : '(peak RSS: each row\'s own peak during its timed run, including what was resident when it began)',
+    );
     for (const p of r.paper_rows) if (p.note) out.push(`note ${p.backend} paper ${p.model} ${p.weights}: ${p.note}`);
   }
   if (r.scale_rows?.length) {

@@ -22,8 +22,18 @@ export interface PaperRow {
   prefill_ms: number;
   decode_ms: number;
   total_ms: number;
-  /** Peak resident set of the bench process when the row finished (monotonic over the run). */
+  /**
+   * Peak resident set during the row's timed run, MiB: the high-water mark reset before it
+   * (Linux), so it includes what was resident when the row began (the model, earlier rows'
+   * live copies) but no earlier row's peak. See peak_rss_scope.
+   */
   peak_rss_mb: number;
+  /**
+   * 'row': peak_rss_mb is the row's own peak (as above). 'process': the high-water mark
+   * could not be reset (no /proc/self/clear_refs), so it is the process's peak so far,
+   * monotonic over the run. Always set by the suite.
+   */
+  peak_rss_scope?: 'row' | 'process';
   decode_tokens_per_s: number;
   note?: string;
 }

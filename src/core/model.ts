@@ -265,3 +265,50 @@ export function fillPendingWeights(model: Model, reader?: { readonly readsStored
   }
   return filled;
 }
+
+/**
+ * A copy of the model record whose pending matrices are new pending arrays over the same
+ * words (every other array shared). What a float32 reader widens into the copy (the
+ * decoder's fillPendingWeights) leaves `model` unwritten, and is released with the copy:
+ * a run that needs the float32 values for a while (the bench's f32 rows) need not leave
+ * them resident beside the words afterwards.
+ */
+export function unfilledTwin(model: Model): Model {
+  const w = model.weights;
+  const top = pendingTwins(float32Fields(w));
+  const layers = w.layers.map((l) => {
+    const twins = pendingTwins([...float32Fields(l), ...float32Fields(l.ffn)]);
+    return { ...withTwins(l, twins), ffn: withTwins(l.ffn, twins) };
+  });
+  return { ...model, weights: { ...withTwins(w, top), layers } };
+}
+
+function float32Fields(o: object): Float32Array[] {
+  return Object.values(o).filter((v): v is Float32Array => v instanceof Float32Array);
+}
+
+function withTwins<T extends object>(o: T, twins: Map<Float32Array, Float32Array>): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v instanceof Float32Array ? (twins.get(v) ?? v) : v])) as T;
+}
+
+/**
+ * New pending arrays over the words of the pending ones among `arrays`, all views of one
+ * allocation (allocated, not written: no resident memory until filled). One large
+ * allocation is mapped and unmapped whole by the C allocator when it is collected; arrays
+ * of a few MiB each (a layer's attention matrices) would come from its heap, which keeps
+ * freed memory resident (measured: 0.8 GB of 4.4 GB at the TinyLlama shape).
+ */
+function pendingTwins(arrays: Float32Array[]): Map<Float32Array, Float32Array> {
+  const pending = [...new Set(arrays)].filter(isPending);
+  const storage = new ArrayBuffer(pending.reduce((n, a) => n + a.byteLength, 0));
+  const twins = new Map<Float32Array, Float32Array>();
+  let offset = 0;
+  for (const a of pending) {
+    const t = new Float32Array(storage, offset, a.length);
+    offset += a.byteLength;
+    const s = storedHalves.get(a)!;
+    storedHalves.set(t, { type: s.type, bits: s.bits, pending: true });
+    twins.set(a, t);
+  }
+  return twins;
+}

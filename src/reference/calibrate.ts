@@ -18,7 +18,7 @@ import type { Kernels } from '../core/kernels.js';
 import { type CettCurve, type CettUnit, cettCurve, thresholdForTarget } from './cett.js';
 import { Decoder } from './decoder.js';
 import { downColumnNorms } from './ffn.js';
-import type { Model } from '../core/model.js';
+import { isPending, type Model } from '../core/model.js';
 import { TdaStatistic } from './policies/tda.js';
 import type { FfnPolicy } from './policies/types.js';
 import { Sampler } from './sampler.js';
@@ -163,11 +163,14 @@ export function calibrate(
   }
   const acts = collectActivations(model, set, opts.kernels);
   const curves: CettCurve[] = [];
+  // A words-only W_down is widened for each layer's sweep into this one buffer (cett.ts):
+  // one layer's float32 copy at a time, released with the buffer when calibration ends.
+  const buffer = new Float32Array(Math.max(0, ...model.weights.layers.map((l) => (isPending(l.ffn.downT) ? l.ffn.downT.length : 0))));
   for (let l = 0; l < nLayers; l++) {
     const ffn = model.weights.layers[l].ffn;
     const units = layerUnits(method, acts[l], downColumnNorms(ffn, dim), set.promptLength);
     if (units.length === 0) throw new RangeError(`calibration set has no sequence longer than the prompt length ${set.promptLength}`);
-    curves.push(cettCurve(units, ffn, dim));
+    curves.push(cettCurve(units, ffn, dim, buffer));
     opts.onProgress?.(l + 1, nLayers);
   }
   if (objective.kind === 'cett') {

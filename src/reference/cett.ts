@@ -22,7 +22,7 @@
 // With the tie rule "value ≥ τ is kept" that τ is one of the decision values, and
 // any τ' > τ exceeds the target.
 
-import { type FfnWeights, fillStoredHalf } from '../core/model.js';
+import { type FfnWeights, isPending, weightRow } from '../core/model.js';
 
 export interface CettUnit {
   /** Per-neuron decision values (length d_ff). A neuron is dropped when its value < τ. */
@@ -31,20 +31,50 @@ export interface CettUnit {
   tokens: Float32Array[];
 }
 
-/** ‖Σ_{i ∈ D} a_i W_down[:, i]‖ for an explicit drop predicate. */
-function truncatedNorm(a: Float32Array, ffn: FfnWeights, dim: number, dropped: (i: number) => boolean): number {
-  fillStoredHalf(ffn.downT); // read in JS (a wordsOnly load keeps it as words: src/core/model.ts)
+// W_down is read without filling it: a downT still held as its file's words (a wordsOnly
+// load, as native-cpu-f16 runs calibration) would otherwise be widened into its own
+// float32 array and stay so for the rest of the run (a third of the FFN's float32 bytes).
+// The single-token readers take it a row at a time (weightRow). The sweep reads every
+// row once per unit, so it widens the layer's words once into a buffer that calibrate()
+// reuses for the next layer: one layer's W_down as float32 instead of every layer's, and
+// no widening per read. Either way the values are exactly those filling writes, so every
+// result is bit for bit the filled path's.
+
+/**
+ * W_down as float32 for one sweep: downT itself when its values are written, else its
+ * words widened into `buffer` (when it is large enough) or a new array.
+ */
+export function downForSweep(downT: Float32Array, buffer?: Float32Array): Float32Array {
+  if (!isPending(downT)) return downT;
+  const into = buffer && buffer.length >= downT.length ? buffer : new Float32Array(downT.length);
+  return weightRow(downT, 0, downT.length, into); // the whole matrix as one "row"
+}
+
+/** ‖Σ_{i ∈ D} a_i W_down[:, i]‖ for an explicit drop predicate; `row(i)` is W_down[:, i]. */
+function truncatedNorm(a: Float32Array, row: (i: number) => Float32Array, dim: number, dropped: (i: number) => boolean): number {
   const e = new Float64Array(dim);
   for (let i = 0; i < a.length; i++) {
     if (!dropped(i) || a[i] === 0) continue;
-    for (let j = 0; j < dim; j++) e[j] += a[i] * ffn.downT[i * dim + j];
+    const r = row(i);
+    for (let j = 0; j < dim; j++) e[j] += a[i] * r[j];
   }
   return Math.hypot(...e);
 }
 
+/** W_down's rows one at a time (one scratch row: no float32 copy of a words-only matrix). */
+function rowsOf(ffn: FfnWeights, dim: number): (i: number) => Float32Array {
+  const scratch = new Float32Array(dim);
+  return (i) => weightRow(ffn.downT, i, dim, scratch);
+}
+
+/** Rows of an already widened (or written) W_down: views, no decoding. */
+function rowsOfWidened(down: Float32Array, dim: number): (i: number) => Float32Array {
+  return (i) => down.subarray(i * dim, (i + 1) * dim);
+}
+
 /** ‖y‖ = ‖W_down a‖ (bias excluded: Eq 19–20 are about the neurons' sum). */
-function outputNorm(a: Float32Array, ffn: FfnWeights, dim: number): number {
-  return truncatedNorm(a, ffn, dim, () => true);
+function outputNorm(a: Float32Array, row: (i: number) => Float32Array, dim: number): number {
+  return truncatedNorm(a, row, dim, () => true);
 }
 
 /**
@@ -52,9 +82,10 @@ function outputNorm(a: Float32Array, ffn: FfnWeights, dim: number): number {
  * A token whose FFN output is exactly zero has no defined CETT and returns NaN.
  */
 export function tokenCett(a: Float32Array, values: ArrayLike<number>, ffn: FfnWeights, dim: number, tau: number): number {
-  const y = outputNorm(a, ffn, dim);
+  const row = rowsOf(ffn, dim);
+  const y = outputNorm(a, row, dim);
   if (y === 0) return NaN;
-  return truncatedNorm(a, ffn, dim, (i) => values[i] < tau) / y;
+  return truncatedNorm(a, row, dim, (i) => values[i] < tau) / y;
 }
 
 /** CETT(τ): the mean of Eq 20 over every token of every unit (tokens with zero output skipped). */
@@ -85,10 +116,15 @@ export interface CettCurve {
   runningMax: Float64Array;
 }
 
-/** Equation-20 sweep: O(units · d_ff · tokens-per-unit · dim), each neuron output added once. */
-export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): CettCurve {
-  fillStoredHalf(ffn.downT); // read in JS (a wordsOnly load keeps it as words: src/core/model.ts)
+/**
+ * Equation-20 sweep: O(units · d_ff · tokens-per-unit · dim), each neuron output added once.
+ * `buffer`: where a words-only W_down is widened for the sweep (downForSweep), so that a
+ * caller sweeping layer after layer reuses one buffer.
+ */
+export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number, buffer?: Float32Array): CettCurve {
   const hidden = ffn.downT.length / dim;
+  const down = downForSweep(ffn.downT, buffer);
+  const row = rowsOfWidened(down, dim);
   // Decision events (unit, neuron), sorted by value.
   const events: { value: number; unit: number; neuron: number }[] = [];
   units.forEach((u, k) => {
@@ -100,7 +136,7 @@ export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): Cett
   const tokenRefs: { unit: number; a: Float32Array; e: Float64Array; yNorm: number; ratio: number }[][] = units.map(
     (u, k) =>
       u.tokens
-        .map((a) => ({ unit: k, a, e: new Float64Array(dim), yNorm: outputNorm(a, ffn, dim), ratio: 0 }))
+        .map((a) => ({ unit: k, a, e: new Float64Array(dim), yNorm: outputNorm(a, row, dim), ratio: 0 }))
         .filter((t) => t.yNorm > 0),
   );
   const tokenCount = tokenRefs.reduce((s, ts) => s + ts.length, 0);
@@ -120,11 +156,11 @@ export function cettCurve(units: CettUnit[], ffn: FfnWeights, dim: number): Cett
     // Drop every decision with exactly this value (they are kept at τ = v, dropped just above).
     while (k < total && events[k].value === v) {
       const { unit, neuron } = events[k];
-      const row = neuron * dim;
+      const base = neuron * dim;
       for (const t of tokenRefs[unit]) {
         const ai = t.a[neuron];
         if (ai === 0) continue;
-        for (let j = 0; j < dim; j++) t.e[j] += ai * ffn.downT[row + j];
+        for (let j = 0; j < dim; j++) t.e[j] += ai * down[base + j];
         let s = 0;
         for (let j = 0; j < dim; j++) s += t.e[j] * t.e[j];
         const r = Math.sqrt(s) / t.yNorm;

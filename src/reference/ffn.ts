@@ -9,7 +9,7 @@
 // Every method of this kit (Dense, TT, Griffin, TDA) only chooses *which* terms of
 // Eq 19 to add. The kept set is an ascending Int32Array of neuron ids; null = all.
 
-import { type FfnKind, type FfnWeights, fillStoredHalf, weightRow } from '../core/model.js';
+import { type FfnKind, type FfnWeights, weightRow } from '../core/model.js';
 import { geluTanh, relu, silu } from './math.js';
 
 /** Activation a_i of one neuron (the factor that multiplies W_down[:, i] in Eq 18). */
@@ -108,8 +108,8 @@ export function neuronOutputMagnitudes(out: Float64Array, a: Float32Array, downN
 
 /** Eq 18 as a vector: n_i(x) = a_i · W_down[:, i]. */
 export function neuronOutput(a: Float32Array, ffn: FfnWeights, i: number, dim: number): Float64Array {
-  fillStoredHalf(ffn.downT); // read in JS: its float32 values must be there
+  const row = weightRow(ffn.downT, i, dim, new Float32Array(dim)); // one row: no float32 copy of a words-only W_down
   const v = new Float64Array(dim);
-  for (let j = 0; j < dim; j++) v[j] = a[i] * ffn.downT[i * dim + j];
+  for (let j = 0; j < dim; j++) v[j] = a[i] * row[j];
   return v;
 }
