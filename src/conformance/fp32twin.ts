@@ -125,6 +125,23 @@ function fp16Ulp(a: number): number {
   return 2 ** (Math.max(Math.floor(Math.log2(a)), -14) - 10);
 }
 
+/** f of every element of a, in a new array (a loop, not a.map(f): several times faster). */
+function mapped(a: Float32Array, f: (x: number) => number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f(a[i]);
+  return out;
+}
+
+/**
+ * mapped(w, f), made once per weight array and kept by its identity, as the kernel
+ * contract allows (weights are immutable once loaded).
+ */
+function mapOnce(cache: WeakMap<Float32Array, Float32Array>, w: Float32Array, f: (x: number) => number): Float32Array {
+  let m = cache.get(w);
+  if (!m) cache.set(w, (m = mapped(w, f)));
+  return m;
+}
+
 export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision = 'fp32', opts: TwinOptions = {}): Kernels {
   const k = makeKernels(order, precision, opts);
   if (!opts.flush) return k;
@@ -133,17 +150,9 @@ export function fp32Kernels(order: SumOrder = 'sequential', precision: Precision
   // identity as the contract allows: they are immutable, and flushing a LLaMA-size w on
   // every call would cost more than the kernel.
   const WEIGHT_ARG: Record<string, number> = { matvec: 1, rmsnorm: 2 };
-  const flushedCopy = (a: Float32Array): Float32Array => {
-    const f = new Float32Array(a.length); // a loop, not a.map(flushed): several times faster
-    for (let i = 0; i < a.length; i++) f[i] = flushed(a[i]);
-    return f;
-  };
+  const flushedCopy = (a: Float32Array): Float32Array => mapped(a, flushed);
   const flushedWeights = new WeakMap<Float32Array, Float32Array>();
-  const flushedWeight = (w: Float32Array): Float32Array => {
-    let f = flushedWeights.get(w);
-    if (!f) flushedWeights.set(w, (f = flushedCopy(w)));
-    return f;
-  };
+  const flushedWeight = (w: Float32Array): Float32Array => mapOnce(flushedWeights, w, flushed);
   const wrapped = {} as Kernels;
   for (const [name, fn] of Object.entries(k)) {
     (wrapped as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
@@ -173,31 +182,13 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
   // kernel contract allows (weights are immutable): rounding 45M weights on every call
   // of a LLaMA-size case would cost more than the sums. The values are rw's either way.
   const storedCopies = new WeakMap<Float32Array, Float32Array>();
-  const stored = (w: Float32Array): Float32Array => {
-    if (precision === 'fp32') return w;
-    let s = storedCopies.get(w);
-    if (!s) {
-      s = new Float32Array(w.length);
-      for (let i = 0; i < w.length; i++) s[i] = rw(w[i]);
-      storedCopies.set(w, s);
-    }
-    return s;
-  };
+  const stored = (w: Float32Array): Float32Array => (precision === 'fp32' ? w : mapOnce(storedCopies, w, rw));
   // A weight as the sums read it: rw applied to every element. For float32 that is the
   // array itself (fround of a float32 is the identity), or its flushed copy in a
   // flushing twin (fr = flush∘fround there), kept by identity like `stored`.
   const flushedCopies = new WeakMap<Float32Array, Float32Array>();
-  const readAs = (w: Float32Array): Float32Array => {
-    if (precision !== 'fp32') return stored(w);
-    if (!opts.flush) return w;
-    let f = flushedCopies.get(w);
-    if (!f) {
-      f = new Float32Array(w.length);
-      for (let i = 0; i < w.length; i++) f[i] = flushed(w[i]);
-      flushedCopies.set(w, f);
-    }
-    return f;
-  };
+  const readAs = (w: Float32Array): Float32Array =>
+    precision !== 'fp32' ? stored(w) : opts.flush ? mapOnce(flushedCopies, w, flushed) : w;
   const act = (kind: FfnKind, x: number): number => {
     if (kind === 'relu') return x > 0 ? x : 0;
     if (kind === 'swiglu') return fr(x / fr(1 + fr(Math.exp(-x))));
