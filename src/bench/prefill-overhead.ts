@@ -92,14 +92,14 @@ export function measurePrefillOverhead(b: Backend, full: Model, o: PrefillOption
     t0 = performance.now();
     K.ffnSliced(out, x, ffn, c.ffnKind, kept);
     K.ffnSliced(out, x, ffn, c.ffnKind, kept);
-    const firstMs = performance.now() - t0;
+    const firstTwoMs = performance.now() - t0;
     const steady: number[] = [];
     for (let r = 0; r < 3; r++) {
       t0 = performance.now();
       K.ffnSliced(out, x, ffn, c.ffnKind, kept);
       steady.push(performance.now() - t0);
     }
-    slice += Math.max(0, firstMs - 2 * median(steady));
+    slice += Math.max(0, firstTwoMs - 2 * median(steady));
   }
   const slicingMs = (slice * c.nLayers) / Math.max(layers, 1);
   const overheadMs = statisticsMs + maskMs + slicingMs;

@@ -7,11 +7,10 @@
 
 import { loadBackends } from './backends.js';
 import { runLlamaCpp } from './llama-cpp.js';
+import { processPeakRssMb as peakRssMb } from './rss.js';
 import { loadModel } from '../models/discovery.js';
 import { generate } from '../reference/generate.js';
 import { densePolicy } from '../reference/policies/dense.js';
-
-const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
 async function probe(file: string, engine: string, steps: number, threads: number): Promise<Record<string, number | string>> {
   if (engine === 'llama.cpp') {
