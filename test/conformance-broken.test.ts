@@ -39,6 +39,7 @@ const BROKEN: [string, string, string[]][] = [
   ['nondeterministic', 'a summation order that changes per call', ['kernel matvec']],
   ['tiny-cutoff', 'activations below 1e-6 skipped', ['kernel ffnDown']],
   ['clamped-exp', 'exp clamped instead of the max subtracted', ['kernel attention']],
+  ['f16-kv-subnormal', 'an F16 KV cache whose subnormal words read as zero', ['kernel attention (F16 KV cache)']],
   // End to end alone (--only e2e): a bf16 backend's logit tolerance is tight enough to see one neuron missing.
   ['bf16-dropped-neuron', 'a bf16 backend whose sliced FFN drops one kept neuron', ['e2e tda']],
 ];

@@ -130,11 +130,11 @@ describe('native-cpu half-precision weights', () => {
         expect(row.verdict).toBe('pass');
       });
 
-      it('generates (block prefill, Griffin masks, logits) exactly as float32 on the rounded weights', () => {
+      it('generates (block prefill, Griffin masks, logits) exactly as float32 on the rounded weights, with the same KV cache type', () => {
         const model = loadCheckpoint(path.join(embeddedModelDir(), 'stories260K.bin'));
         const golden = JSON.parse(readFileSync(goldenFile(embeddedModelDir()), 'utf8')).cases[0] as { prompt_tokens: number[] };
         const run = (K: typeof half, mdl: Model) =>
-          generate(mdl, { promptTokens: golden.prompt_tokens, steps: golden.prompt_tokens.length + 12, policy: griffinPolicy(mdl, 0.5), kernels: K.kernels, keepLogits: true });
+          generate(mdl, { promptTokens: golden.prompt_tokens, steps: golden.prompt_tokens.length + 12, policy: griffinPolicy(mdl, 0.5), kernels: K.kernels, keepLogits: true, kvCache: half.kernels.kvCacheTypes?.[0] });
         const h = run(half, model);
         const f = run(full, roundedModel(model, ROUND[type]));
         expect(h.tokens).toEqual(f.tokens);

@@ -65,6 +65,23 @@ size_t weightLen(const Napi::CallbackInfo& info, size_t i, const char* name) {
   throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float32Array or Uint16Array");
 }
 
+// A KV cache's element type: float32 (Float32Array) or F16 bits (Uint16Array), the
+// type of argument i; the value cache at argument j must be of the same type.
+tda::WType kvType(const Napi::CallbackInfo& info, size_t i, size_t j) {
+  auto typeOf = [&](size_t k) {
+    const Napi::Value v = info[k];
+    if (v.IsTypedArray()) {
+      const napi_typedarray_type t = v.As<Napi::TypedArray>().TypedArrayType();
+      if (t == napi_float32_array) return tda::kF32;
+      if (t == napi_uint16_array) return tda::kF16;
+    }
+    throw Napi::TypeError::New(info.Env(), "KV caches must be Float32Arrays or Uint16Arrays of F16 bits");
+  };
+  const tda::WType t = typeOf(i);
+  if (typeOf(j) != t) throw Napi::TypeError::New(info.Env(), "keyCache and valueCache must be of the same type");
+  return t;
+}
+
 size_t f32len(const Napi::CallbackInfo& info, size_t i, const char* name) {
   const Napi::Value v = info[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
@@ -166,9 +183,10 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   float* out = f32(info, 0, "out", nHeads * hs);
   const float* q = f32(info, 1, "q", nHeads * hs);
   const int64_t cache = (pos + 1) * kvDim;
-  const float* kc = f32(info, 2, "keyCache", cache);
-  const float* vc = f32(info, 3, "valueCache", cache);
-  tda::attention(out, q, kc, vc, pos, nHeads, nKv, hs, kvDim);
+  const tda::WType kvt = kvType(info, 2, 3);
+  const void* kc = weights(info, 2, "keyCache", cache, kvt);
+  const void* vc = weights(info, 3, "valueCache", cache, kvt);
+  tda::attention(out, q, kc, vc, kvt, pos, nHeads, nKv, hs, kvDim);
   return info.Env().Undefined();
 }
 
@@ -239,9 +257,10 @@ Napi::Value PrefillLayer(const Napi::CallbackInfo& info) {
   L.wv = weights(info, 5, "wv", kv * dim, wt);
   L.wo = weights(info, 6, "wo", dim * dim, wt);
   L.rmsFfn = f32(info, 7, "rmsFfn", dim);
-  float* kc = f32(info, 14, "keyCache", (pos0 + count) * kv);
-  float* vc = f32(info, 15, "valueCache", (pos0 + count) * kv);
-  tda::prefillLayer(x, act, L, kc, vc, pos0, count);
+  const tda::WType kvt = kvType(info, 14, 15);
+  void* kc = const_cast<void*>(weights(info, 14, "keyCache", (pos0 + count) * kv, kvt));
+  void* vc = const_cast<void*>(weights(info, 15, "valueCache", (pos0 + count) * kv, kvt));
+  tda::prefillLayer(x, act, L, kc, vc, kvt, pos0, count);
   return env.Undefined();
 }
 

@@ -235,18 +235,19 @@ void rope(float* vec, int64_t n, int64_t pos, int64_t headSize, double theta) {
 // attention: threads take whole query heads. Per head: scores = q·k_t via dot2
 // (pairs of cache rows), softmax in double like the reference, then the value
 // mix is a weighted row sum over cache rows 0..pos (same order as rowSum).
+// The cache rows are float32 or F16 (kvt): they go through the same loops as weight
+// rows of that type, which widen F16 exactly, so the arithmetic is the same.
 // ---------------------------------------------------------------------------
 // One query head over cache rows 0..T-1 (scores, softmax, value mix): shared by the
 // single-token kernel and the batched prefill, so both give identical results.
-static void attendHead(float* outH, const float* qh, const float* keyCache, const float* valueCache, int64_t T,
-                       int64_t kvOff, int64_t headSize, int64_t kvDim, float* sc, double* e) {
-  const Prims& p = P();
+static void attendHead(float* outH, const float* qh, const void* keyCache, const void* valueCache, WType kvt,
+                       int64_t T, int64_t kvOff, int64_t headSize, int64_t kvDim, float* sc, double* e) {
+  const Prims& p = P(kvt);
   const double scale = 1.0 / std::sqrt(static_cast<double>(headSize));
+  auto key = [&](int64_t t) { return wat(keyCache, kvt, t * kvDim + kvOff); };
   int64_t t = 0;
-  for (; t + 2 <= T; t += 2)
-    p.dot2(keyCache + t * kvDim + kvOff, keyCache + (t + 1) * kvDim + kvOff, qh, headSize, sc + t, sc + t + 1,
-           nullptr, nullptr);
-  if (t < T) p.dot2(keyCache + t * kvDim + kvOff, nullptr, qh, headSize, sc + t, nullptr, nullptr, nullptr);
+  for (; t + 2 <= T; t += 2) p.dot2(key(t), key(t + 1), qh, headSize, sc + t, sc + t + 1, nullptr, nullptr);
+  if (t < T) p.dot2(key(t), nullptr, qh, headSize, sc + t, nullptr, nullptr, nullptr);
   float mx = -INFINITY;
   for (t = 0; t < T; t++) {
     sc[t] = static_cast<float>(sc[t] * scale);
@@ -255,11 +256,11 @@ static void attendHead(float* outH, const float* qh, const float* keyCache, cons
   double sum = 0;
   for (t = 0; t < T; t++) sum += (e[t] = std::exp(static_cast<double>(sc[t]) - mx));
   for (t = 0; t < T; t++) sc[t] = static_cast<float>(e[t] / sum);
-  RowSum s{valueCache + kvOff, kvDim, nullptr, sc, T, kF32};
+  RowSum s{wat(valueCache, kvt, kvOff), kvDim, nullptr, sc, T, kvt};
   rowSumRange(s, outH, 0, headSize, nullptr);
 }
 
-void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
+void attention(float* out, const float* q, const void* keyCache, const void* valueCache, WType kvt, int64_t pos,
                int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim) {
   const int64_t T = pos + 1;
   const int64_t group = nHeads / nKvHeads;
@@ -270,18 +271,23 @@ void attention(float* out, const float* q, const float* keyCache, const float* v
     std::vector<float> sc(T);
     std::vector<double> e(T);
     for (int64_t h = h0; h < h1; h++)
-      attendHead(out + h * headSize, q + h * headSize, keyCache, valueCache, T, (h / group) * headSize, headSize,
-                 kvDim, sc.data(), e.data());
+      attendHead(out + h * headSize, q + h * headSize, keyCache, valueCache, kvt, T, (h / group) * headSize,
+                 headSize, kvDim, sc.data(), e.data());
   });
+}
+
+void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
+               int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim) {
+  attention(out, q, keyCache, valueCache, kF32, pos, nHeads, nKvHeads, headSize, kvDim);
 }
 
 // Causal attention for `count` tokens at positions pos0.. whose K/V rows are already
 // in the cache: token t attends over rows 0..pos0+t only. Threads take whole heads and
 // run every token of the block for their heads, so a head's K/V slice is read from
 // cache once per block rather than once per token.
-static void attentionBlock(float* out, int64_t ldo, const float* q, int64_t ldq, const float* keyCache,
-                           const float* valueCache, int64_t pos0, int64_t count, int64_t nHeads, int64_t nKvHeads,
-                           int64_t headSize, int64_t kvDim) {
+static void attentionBlock(float* out, int64_t ldo, const float* q, int64_t ldq, const void* keyCache,
+                           const void* valueCache, WType kvt, int64_t pos0, int64_t count, int64_t nHeads,
+                           int64_t nKvHeads, int64_t headSize, int64_t kvDim) {
   const int64_t Tmax = pos0 + count;
   const int64_t group = nHeads / nKvHeads;
   const int parts = std::min<int64_t>(partsFor(Tmax * count * nHeads * headSize), nHeads);
@@ -292,8 +298,8 @@ static void attentionBlock(float* out, int64_t ldo, const float* q, int64_t ldq,
     std::vector<double> e(Tmax);
     for (int64_t h = h0; h < h1; h++)
       for (int64_t t = 0; t < count; t++)
-        attendHead(out + t * ldo + h * headSize, q + t * ldq + h * headSize, keyCache, valueCache, pos0 + t + 1,
-                   (h / group) * headSize, headSize, kvDim, sc.data(), e.data());
+        attendHead(out + t * ldo + h * headSize, q + t * ldq + h * headSize, keyCache, valueCache, kvt,
+                   pos0 + t + 1, (h / group) * headSize, headSize, kvDim, sc.data(), e.data());
   });
 }
 
@@ -487,19 +493,26 @@ static void downBlock(float* out, const float* act, const FfnView& f, int64_t co
   }
 }
 
-void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, float* valueCache, int64_t pos0,
-                  int64_t count) {
+void prefillLayer(float* x, float* act, const LayerView& L, void* keyCache, void* valueCache, WType kvt,
+                  int64_t pos0, int64_t count) {
   const FfnView& f = L.ffn;
   const int64_t dim = f.dim, kv = L.kvDim, hidden = f.hidden;
-  thread_local std::vector<float> xb, q, tmp, g, u;
+  thread_local std::vector<float> xb, q, tmp, g, u, kStage, vStage;
   xb.resize(static_cast<size_t>(count * dim));
   q.resize(static_cast<size_t>(count * dim));
   tmp.resize(static_cast<size_t>(count * dim));
 
   // Attention block: x += Wo · attention(RoPE(Wq·xb), RoPE(Wk·xb), Wv·xb).
   for (int64_t t = 0; t < count; t++) rmsnorm(xb.data() + t * dim, x + t * dim, L.rmsAtt, dim, L.eps);
-  float* kRows = keyCache + pos0 * kv;  // K and V go straight into their cache rows
-  float* vRows = valueCache + pos0 * kv;
+  // K and V go straight into float32 cache rows; for an F16 cache they are computed in
+  // float32 first and rounded when stored, as the decoder stores a token's row.
+  const bool f16Cache = kvt == kF16;
+  if (f16Cache) {
+    kStage.resize(static_cast<size_t>(count * kv));
+    vStage.resize(static_cast<size_t>(count * kv));
+  }
+  float* kRows = f16Cache ? kStage.data() : static_cast<float*>(keyCache) + pos0 * kv;
+  float* vRows = f16Cache ? vStage.data() : static_cast<float*>(valueCache) + pos0 * kv;
   const WType wt = f.wt;
   gemm(q.data(), dim, L.wq, wt, dim, dim, xb.data(), dim, count);
   gemm(kRows, kv, L.wk, wt, kv, dim, xb.data(), dim, count);
@@ -508,8 +521,12 @@ void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, flo
     rope(q.data() + t * dim, dim, pos0 + t, L.headSize, L.theta);
     rope(kRows + t * kv, kv, pos0 + t, L.headSize, L.theta);
   }
-  attentionBlock(xb.data(), dim, q.data(), dim, keyCache, valueCache, pos0, count, L.nHeads, L.nKvHeads, L.headSize,
-                 kv);
+  if (f16Cache) {
+    convertWeights(static_cast<uint16_t*>(keyCache) + pos0 * kv, kRows, count * kv, kF16);
+    convertWeights(static_cast<uint16_t*>(valueCache) + pos0 * kv, vRows, count * kv, kF16);
+  }
+  attentionBlock(xb.data(), dim, q.data(), dim, keyCache, valueCache, kvt, pos0, count, L.nHeads, L.nKvHeads,
+                 L.headSize, kv);
   gemm(tmp.data(), dim, L.wo, wt, dim, dim, xb.data(), dim, count);
   for (int64_t i = 0; i < count * dim; i++) x[i] += tmp[i];
 

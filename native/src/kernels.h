@@ -35,6 +35,11 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n, double 
 void rope(float* vec, int64_t n, int64_t pos, int64_t headSize, double theta);
 void attention(float* out, const float* q, const float* keyCache, const float* valueCache, int64_t pos,
                int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim);
+// The same over a KV cache of element type kvt (float32 or F16 bits): F16 rows are
+// widened exactly on load, so over an F16 cache it computes what the float32 form
+// computes over the cache's float32 values, bit for bit.
+void attention(float* out, const float* q, const void* keyCache, const void* valueCache, WType kvt, int64_t pos,
+               int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim);
 void ffnActivations(float* a, const float* x, const FfnView& f);
 // kept: ascending neuron ids, count of them; kept == null means all f.hidden neurons.
 void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, int64_t count);
@@ -59,10 +64,11 @@ struct LayerView {
 // Batched prefill of one layer for `count` prompt tokens at positions pos0..pos0+count-1:
 // x [count][dim] is the residual stream, updated in place (attention block, then the
 // dense FFN block); act [count][hidden] receives each token's FFN activations (Eq 17);
-// K/V rows pos0.. of this layer's caches are written. Bit-identical to running the
+// K/V rows pos0.. of this layer's caches (element type kvt: float32, or F16 rounded to
+// nearest even as the decoder stores a row) are written. Bit-identical to running the
 // single-token kernels token by token in the decoder's order.
-void prefillLayer(float* x, float* act, const LayerView& L, float* keyCache, float* valueCache, int64_t pos0,
-                  int64_t count);
+void prefillLayer(float* x, float* act, const LayerView& L, void* keyCache, void* valueCache, WType kvt,
+                  int64_t pos0, int64_t count);
 
 // The activation a_i = act(g)·u (gated) or act(u + b) (non-gated), evaluated in
 // double and rounded once, as the reference does (Appendix E, Eq 17 inner part).

@@ -14,6 +14,7 @@
 
 import fc from 'fast-check';
 import type { Kernels } from '../core/kernels.js';
+import { acceptedKvTypes, allocKv, type KvRows, type KvType, kvTypeOf, widenKv, writeKvRow } from '../core/kv-cache.js';
 import { FFN_KINDS, type FfnKind } from '../core/model.js';
 import { Rng } from '../reference/random.js';
 import { attentionBlockWith } from '../reference/attention-block.js';
@@ -25,6 +26,8 @@ import { type CaseResult, compare } from './judge.js';
 import { fill, seedArb } from './values.js';
 
 interface PrefillCase {
+  /** The KV cache's type: each one the kernels accept (kvCacheTypes) is checked. */
+  kv: KvType;
   headSize: number;
   nKvHeads: number;
   group: number;
@@ -55,10 +58,8 @@ function runCase(K: Kernels, c: PrefillCase): CaseResult {
   const rng = new Rng(c.seed + 1);
   const x0 = fill(rng, c.count * s.dim, 'normal');
   // Cache rows before pos0 hold earlier tokens' K/V; the rows of the block are written by the call.
-  const kc0 = new Float32Array((c.pos0 + c.count) * s.kvDim);
-  const vc0 = new Float32Array(kc0.length);
-  kc0.set(fill(rng, c.pos0 * s.kvDim, 'normal'));
-  vc0.set(fill(rng, c.pos0 * s.kvDim, 'normal'));
+  const kc0 = cacheOf(c.kv, c.pos0 + c.count, s.kvDim, fill(rng, c.pos0 * s.kvDim, 'normal'));
+  const vc0 = cacheOf(c.kv, c.pos0 + c.count, s.kvDim, fill(rng, c.pos0 * s.kvDim, 'normal'));
   const run = (f: NonNullable<Kernels['prefillLayer']>) => {
     const x = x0.slice();
     const a = new Float32Array(c.count * s.hiddenDim).fill(NaN);
@@ -72,11 +73,21 @@ function runCase(K: Kernels, c: PrefillCase): CaseResult {
   return exactly(got, want, `(${c.kind}, pos0 ${c.pos0}, ${c.count} tokens)`);
 }
 
-/** The first output (x, a, keyCache, valueCache) that is not bit-identical, or a pass. */
-function exactly(got: Record<string, Float32Array>, want: Record<string, Float32Array>, where: string): CaseResult {
+/** A cache of `rows` rows of type kv, its first rows holding `earlier` (rounded to F16 for an F16 cache). */
+function cacheOf(kv: KvType, rows: number, kvDim: number, earlier: Float32Array): KvRows {
+  const cache = allocKv(kv, rows * kvDim);
+  writeKvRow(cache, 0, earlier);
+  return cache;
+}
+
+/**
+ * The first output (x, a, keyCache, valueCache) that is not bit-identical, or a pass.
+ * F16 cache words are compared as their values (distinct words are distinct values).
+ */
+function exactly(got: Record<string, Float32Array | KvRows>, want: Record<string, Float32Array | KvRows>, where: string): CaseResult {
   const names: Record<string, string> = { x: 'x', a: 'a', kc: 'keyCache', vc: 'valueCache' };
   for (const key of Object.keys(want)) {
-    const res = compare(got[key], want[key], new Float64Array(want[key].length), `${names[key]} ${where}`);
+    const res = compare(widenKv(got[key]), widenKv(want[key]), new Float64Array(want[key].length), `${names[key]} ${where} (${kvTypeOf(want[key]).toUpperCase()} values)`);
     if (res.fail) return res;
   }
   return { maxAbs: 0, maxRatio: 0 };
@@ -89,6 +100,7 @@ function exactly(got: Record<string, Float32Array>, want: Record<string, Float32
 export function checkPrefillLayer(K: Kernels, ctx: CheckContext): ReportRow | null {
   if (!K.prefillLayer) return null;
   const arb = fc.record({
+    kv: fc.constantFrom(...acceptedKvTypes(K)),
     ...HEADS,
     hidden: fc.integer({ min: 1, max: 80 }),
     kind: fc.constantFrom<FfnKind>(...FFN_KINDS),
@@ -98,14 +110,17 @@ export function checkPrefillLayer(K: Kernels, ctx: CheckContext): ReportRow | nu
   });
   const examples: PrefillCase[] = [
     // Tails of every native loop (dim 84, 203 neurons), grouped KV heads, threaded sizes.
-    { headSize: 14, nKvHeads: 2, group: 3, hidden: 203, kind: 'swiglu', pos0: 5, count: 8, seed: 1 },
-    { headSize: 14, nKvHeads: 2, group: 3, hidden: 203, kind: 'relu', pos0: 0, count: 7, seed: 2 },
+    ...acceptedKvTypes(K).flatMap((kv): PrefillCase[] => [
+      { kv, headSize: 14, nKvHeads: 2, group: 3, hidden: 203, kind: 'swiglu', pos0: 5, count: 8, seed: 1 },
+      { kv, headSize: 14, nKvHeads: 2, group: 3, hidden: 203, kind: 'relu', pos0: 0, count: 7, seed: 2 },
+    ]),
   ];
-  if (!ctx.quick) examples.push({ headSize: 64, nKvHeads: 4, group: 4, hidden: 2816, kind: 'swiglu', pos0: 30, count: 64, seed: 3 });
+  if (!ctx.quick) examples.push({ kv: acceptedKvTypes(K)[0], headSize: 64, nKvHeads: 4, group: 4, hidden: 2816, kind: 'swiglu', pos0: 30, count: 64, seed: 3 });
   return runProperty(ctx, 'kernel prefillLayer', TOLERANCE, arb, examples, (c: PrefillCase) => runCase(K, c));
 }
 
 interface BlockCase {
+  kv: KvType;
   headSize: number;
   nKvHeads: number;
   group: number;
@@ -124,10 +139,8 @@ function runBlockCase(K: Kernels, c: BlockCase): CaseResult {
   const rng = new Rng(c.seed + 1);
   const x0 = fill(rng, s.dim, 'normal');
   // Rows before pos hold earlier tokens' K/V; row pos is written by the call.
-  const kc0 = new Float32Array((c.pos + 1) * s.kvDim);
-  const vc0 = new Float32Array(kc0.length);
-  kc0.set(fill(rng, c.pos * s.kvDim, 'normal'));
-  vc0.set(fill(rng, c.pos * s.kvDim, 'normal'));
+  const kc0 = cacheOf(c.kv, c.pos + 1, s.kvDim, fill(rng, c.pos * s.kvDim, 'normal'));
+  const vc0 = cacheOf(c.kv, c.pos + 1, s.kvDim, fill(rng, c.pos * s.kvDim, 'normal'));
   const run = (f: NonNullable<Kernels['attentionBlock']>) => {
     const x = x0.slice();
     const kc = kc0.slice();
@@ -148,14 +161,17 @@ function runBlockCase(K: Kernels, c: BlockCase): CaseResult {
 export function checkAttentionBlock(K: Kernels, ctx: CheckContext): ReportRow | null {
   if (!K.attentionBlock) return null;
   const arb = fc.record({
+    kv: fc.constantFrom(...acceptedKvTypes(K)),
     ...HEADS,
     pos: fc.integer({ min: 0, max: 20 }),
     seed: seedArb,
   });
   const examples: BlockCase[] = [
-    { headSize: 14, nKvHeads: 2, group: 3, pos: 0, seed: 1 },
-    { headSize: 14, nKvHeads: 2, group: 3, pos: 13, seed: 2 },
+    ...acceptedKvTypes(K).flatMap((kv): BlockCase[] => [
+      { kv, headSize: 14, nKvHeads: 2, group: 3, pos: 0, seed: 1 },
+      { kv, headSize: 14, nKvHeads: 2, group: 3, pos: 13, seed: 2 },
+    ]),
   ];
-  if (!ctx.quick) examples.push({ headSize: 64, nKvHeads: 4, group: 4, pos: 100, seed: 3 });
+  if (!ctx.quick) examples.push({ kv: acceptedKvTypes(K)[0], headSize: 64, nKvHeads: 4, group: 4, pos: 100, seed: 3 });
   return runProperty(ctx, 'kernel attentionBlock', TOLERANCE, arb, examples, (c: BlockCase) => runBlockCase(K, c));
 }

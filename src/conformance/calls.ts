@@ -9,6 +9,8 @@
 // (kernels.ts) would pass.
 
 import type { Kernels } from '../core/kernels.js';
+import { kvTypeFor } from '../core/kv-cache.js';
+import { roundFp16 } from './fp.js';
 import type { FfnKind, FfnWeights } from '../core/model.js';
 import { Rng } from '../reference/random.js';
 import { type CaseArrays, judgeCall, type KernelCall, type KernelName, runCall } from './cases.js';
@@ -80,8 +82,14 @@ const ropeSeq: Sequence = (K, ctx, rng) => {
   return sequence([rope(7, 64), rope(7, 128), rope(3, 64), rope(4000, 256), rope(7, 64)]);
 };
 
-/** The decoder's use of attention: rows appended one per position, then a second prompt over the same cache arrays. */
+/**
+ * The decoder's use of attention: rows appended one per position, then a second prompt
+ * over the same cache arrays, in the cache type a decoder on K keeps (an F16 one as F16
+ * words: rows rounded as the decoder writes them, cases.ts kvArg).
+ */
 const attentionSeq: Sequence = (K, ctx, rng) => {
+  const f16 = kvTypeFor(K) === 'f16';
+  const row = (n: number) => (f16 ? normal(rng, n).map(roundFp16) : normal(rng, n));
   const nHeads = 8;
   const nKvHeads = 2;
   const headSize = 80;
@@ -94,10 +102,11 @@ const attentionSeq: Sequence = (K, ctx, rng) => {
   const prompt = (len: number, which: string) => {
     for (let pos = 0; pos < len; pos++) {
       steps.push(() => {
-        keyCache.set(normal(rng, kvDim), pos * kvDim);
-        valueCache.set(normal(rng, kvDim), pos * kvDim);
+        keyCache.set(row(kvDim), pos * kvDim);
+        valueCache.set(row(kvDim), pos * kvDim);
         q.set(normal(rng, nHeads * headSize));
-        const c: KernelCall = { kernel: 'attention', params: { pos, nHeads, nKvHeads, headSize, kvDim }, arrays: { q, keyCache, valueCache } };
+        const params = { pos, nHeads, nKvHeads, headSize, kvDim, ...(f16 ? { kvCache: 'f16' } : {}) };
+        const c: KernelCall = { kernel: 'attention', params, arrays: { q, keyCache, valueCache } };
         return step(K, ctx, c, `attention, ${which} prompt, position ${pos} (KV cache arrays reused)`);
       });
     }

@@ -12,10 +12,14 @@
 // x, ffn.gate, ffn.up, ffn.upBias; ffnDown a, ffn.downT, ffn.downBias, kept;
 // ffnSliced x, ffn.gate, ffn.up, ffn.upBias, ffn.downT, ffn.downBias, kept.
 // An FFN array that is null in FfnWeights is absent; `kept` absent means null
-// (all neurons), an empty Int32Array means no neuron.
+// (all neurons), an empty Int32Array means no neuron. An attention case with
+// params.kvCache = 'f16' holds cache values that F16 represents exactly, and the
+// kernel gets them as F16 words (kvArg below).
 
 import { referenceKernels } from '../reference/kernels.js';
 import type { AttentionShape, Kernels } from '../core/kernels.js';
+import { f16Table, type KvRows } from '../core/kv-cache.js';
+import { f32ToF16 } from '../models/dtypes.js';
 import { type FfnKind, type FfnWeights, isGated } from '../core/model.js';
 import {
   activationOf,
@@ -60,6 +64,28 @@ function num(c: KernelCall, name: string): number {
   const v = c.params[name];
   if (typeof v !== 'number') throw new Error(`${c.kernel} case: parameter "${name}" missing or not a number`);
   return v;
+}
+
+// The F16 words of a case's cache array, one Uint16Array per Float32Array (by identity)
+// refreshed on every call: a call sequence that reuses its cache arrays with new rows
+// (calls.ts) hands the kernel the same word arrays with new rows, as a decoder does.
+const kvWords = new WeakMap<Float32Array, Uint16Array>();
+
+/** Cache array `name` as the kernel gets it: the float32 array, or (kvCache 'f16') its F16 words. */
+function kvArg(c: KernelCall, name: string): KvRows {
+  const a = f32(c, name);
+  if (c.params.kvCache !== 'f16') return a;
+  let words = kvWords.get(a);
+  if (!words || words.length !== a.length) kvWords.set(a, (words = new Uint16Array(a.length)));
+  const table = f16Table();
+  for (let i = 0; i < a.length; i++) {
+    const h = f32ToF16(a[i]);
+    if (table[h] !== a[i] && !(Number.isNaN(a[i]) && Number.isNaN(table[h]))) {
+      throw new Error(`attention case: ${name}[${i}] = ${a[i]} is not an F16 value`);
+    }
+    words[i] = h;
+  }
+  return words;
 }
 
 // The latest placeholder, reused while the size stays (LLaMA size: 180 MB) and zeroed
@@ -139,7 +165,7 @@ export function runCall(K: Kernels, c: KernelCall, fill = NaN): Float32Array {
       K.rope(out, num(c, 'pos'), num(c, 'headSize'), num(c, 'theta'));
       return out;
     case 'attention':
-      K.attention(out, f32(c, 'q'), f32(c, 'keyCache'), f32(c, 'valueCache'), num(c, 'pos'), shapeOf(c));
+      K.attention(out, f32(c, 'q'), kvArg(c, 'keyCache'), kvArg(c, 'valueCache'), num(c, 'pos'), shapeOf(c));
       return out;
     case 'ffnActivations':
       K.ffnActivations(out, f32(c, 'x'), ffnOf(c), p.kind as FfnKind);

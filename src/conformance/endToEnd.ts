@@ -7,12 +7,15 @@
 // along the same tokens. A flip of the argmax is allowed — "ambiguous", not a
 // failure — only where the reference's top-2 margin is within that tolerance.
 // A reduced-precision backend is compared with the reference on the weights as it
-// stores them (stored.ts), so its tolerance is as tight as float32's. Finally the
+// stores them (stored.ts), so its tolerance is as tight as float32's; a backend that
+// keeps an F16 KV cache (src/core/kv-cache.ts) likewise, with the reference and the twin
+// keeping the same cache (the rounding of K/V rows is part of the run). Finally the
 // first prompt runs once more after the others: tokens and logits must be
 // bit-identical to its first run (no state carried from one prompt to the next).
 
 import { referenceKernels } from '../reference/kernels.js';
 import type { Kernels } from '../core/kernels.js';
+import { type KvType, kvTypeFor } from '../core/kv-cache.js';
 import { downColumnNorms } from '../reference/ffn.js';
 import { type GenerationResult, generate } from '../reference/generate.js';
 import type { Model } from '../core/model.js';
@@ -305,18 +308,21 @@ function e2eMethod(
   const hidden = model.config.hiddenDim;
   const sliced = method === 'griffin' || method === 'tda';
   const runs: GenerationResult[] = [];
+  // The cache the backend keeps (its default): the reference and the twin keep the same one.
+  const kvCache: KvType = kvTypeFor(K);
+  if (kvCache !== 'f32') notes.push(`${kvCache.toUpperCase()} KV cache, kept by the reference and the twin too`);
   em.prompts.forEach((pr, k) => {
     const p = pr.tokens;
-    const key = `${judgeModel.fingerprint}|${method}|${p.join(',')}|${steps}`;
+    const key = `${judgeModel.fingerprint}|${method}|${p.join(',')}|${steps}|${kvCache}`;
     const refRun = cached(refCache, key, () =>
-      generate(judgeModel, { promptTokens: p, steps, policy: policyFor(method, model, th), kernels: referenceKernels, keepLogits: true }),
+      generate(judgeModel, { promptTokens: p, steps, policy: policyFor(method, model, th), kernels: referenceKernels, keepLogits: true, kvCache }),
     );
     const got = generate(model, { promptTokens: p, steps, policy: policyFor(method, model, th), kernels: K, keepLogits: true });
     runs.push(got);
     const differing = sliced ? maskDiff(refRun.masks, got.masks, hidden) : 0;
     // Under the backend's masks when an ambiguous neuron flipped (see fixedMaskPolicy).
     const ref = differing
-      ? generate(judgeModel, { promptTokens: p, steps, policy: fixedMaskPolicy(method, got.masks, hidden), kernels: referenceKernels, keepLogits: true })
+      ? generate(judgeModel, { promptTokens: p, steps, policy: fixedMaskPolicy(method, got.masks, hidden), kernels: referenceKernels, keepLogits: true, kvCache })
       : refRun;
     if (differing) notes.push(`${pr.label}: masks differ in ${differing} neuron(s) (the mask rows judge them); tokens compared under the backend's masks`);
     // Legitimate drift: the fp32 twin along the reference's tokens, with the
@@ -330,6 +336,7 @@ function e2eMethod(
         kernels: fp32Kernels('sequential', 'fp32'),
         forcedTokens: ref.tokens,
         keepLogits: true,
+        kvCache,
       });
       return Float64Array.from(twin.logits!, (l, i) => maxAbsDiff(l, ref.logits![i]));
     };

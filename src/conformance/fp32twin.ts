@@ -8,6 +8,7 @@
 // a half-precision backend does; with `flush` it flushes subnormals to zero. The
 // honest test backends (test/fixtures/broken-backends/honest-*.ts) are built from it.
 
+import { widenKv } from '../core/kv-cache.js';
 import type { Kernels } from '../core/kernels.js';
 import type { FfnKind, FfnWeights } from '../core/model.js';
 import { roundBf16, roundFp16 } from './fp.js';
@@ -238,6 +239,7 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
   };
   const all = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
   return {
+    kvCacheTypes: ['f32', 'f16'],
     matvec(out, w, x, rows, cols) {
       if (plain) for (let r = 0; r < rows; r++) out[r] = dotSequential(w, r * cols, 1, x, 0, cols);
       else {
@@ -263,8 +265,11 @@ function makeKernels(order: SumOrder, precision: Precision, opts: TwinOptions): 
         vec[i + 1] = fr(fr(v0 * s) + fr(v1 * c));
       }
     },
-    attention(out, q, keyCache, valueCache, pos, shape) {
+    attention(out, q, kc, vc, pos, shape) {
       const { nHeads, nKvHeads, headSize, kvDim } = shape;
+      // An F16 cache is its words' float32 values (src/core/kv-cache.ts): the same sums over them.
+      const keyCache = widenKv(kc, (pos + 1) * kvDim);
+      const valueCache = widenKv(vc, (pos + 1) * kvDim);
       const group = nHeads / nKvHeads;
       const scale = fr(1 / fr(Math.sqrt(headSize)));
       const sc = new Float32Array(pos + 1);

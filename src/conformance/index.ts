@@ -8,7 +8,7 @@ import { Rng } from '../reference/random.js';
 import { checkAttentionBlock, checkPrefillLayer } from './batched.js';
 import { checkCallSequences } from './calls.js';
 import { E2E_METHODS, type E2eModel, runEndToEnd, syntheticE2eModels } from './endToEnd.js';
-import { type CheckContext, checkKernel } from './kernels.js';
+import { type CheckContext, checkAttentionF16Cache, checkKernel } from './kernels.js';
 import { KERNEL_NAMES } from './cases.js';
 import { runMaskChecks } from './masks.js';
 import { loadStories } from './models.js';
@@ -65,6 +65,10 @@ export async function runConformance(backend: Backend, opts: ConformanceOptions 
   const K = backend.kernels;
   // One row at a time, so that progress shows while the LLaMA-size cases run.
   for (const name of KERNEL_NAMES) if (!only || only(`kernel ${name}`)) add([checkKernel(K, ctx, name)]);
+  if (!only || only('kernel attention (F16 KV cache)')) {
+    const f16 = checkAttentionF16Cache(K, ctx);
+    if (f16) add([f16]);
+  }
   if (!only || only('kernel call sequences')) add([checkCallSequences(K, ctx)]);
   if (!only || only('kernel prefillLayer')) {
     const batched = checkPrefillLayer(K, ctx);

@@ -12,6 +12,8 @@
 
 import fc from 'fast-check';
 import type { Kernels } from '../core/kernels.js';
+import { acceptedKvTypes } from '../core/kv-cache.js';
+import { roundFp16 } from './fp.js';
 import { FFN_KINDS, type FfnKind, type FfnWeights, isGated } from '../core/model.js';
 import { Rng } from '../reference/random.js';
 import { type CaseArrays, judgeCall, type KernelCall, type KernelCase, type KernelName, KERNEL_NAMES } from './cases.js';
@@ -361,12 +363,15 @@ export const KERNEL_GENERATORS: { [K in KernelName]: KernelGenerator<any> } = {
 const bigCases = new Map<string, KernelCase>();
 const smallCases = new Map<string, KernelCase>();
 
-/** The judged case of a descriptor: reference output and bounds (cached for big ones). */
-export function judgedCase(kernel: KernelName, desc: unknown, p: Precision): KernelCase {
-  const key = `${kernel}|${JSON.stringify(desc)}|${p}`;
+/**
+ * The judged case of a descriptor: reference output and bounds (cached for big ones).
+ * `variant` names another way of turning descriptors into calls (`call`).
+ */
+export function judgedCase(kernel: KernelName, desc: unknown, p: Precision, variant?: { name: string; call: (d: any, p: Precision) => KernelCall }): KernelCase {
+  const key = `${kernel}${variant ? ` ${variant.name}` : ''}|${JSON.stringify(desc)}|${p}`;
   const hit = bigCases.get(key) ?? smallCases.get(key);
   if (hit) return hit;
-  const c = judgeCall(KERNEL_GENERATORS[kernel].call(desc, p), p);
+  const c = judgeCall((variant?.call ?? KERNEL_GENERATORS[kernel].call)(desc, p), p);
   const size = Object.values(c.arrays).reduce((s, a) => s + a.length, 0);
   if (size >= 1 << 20) {
     if (bigCases.size >= 4) bigCases.delete(bigCases.keys().next().value!);
@@ -375,8 +380,8 @@ export function judgedCase(kernel: KernelName, desc: unknown, p: Precision): Ker
   return c;
 }
 
-function forgetCase(kernel: KernelName, desc: unknown, p: Precision): void {
-  const key = `${kernel}|${JSON.stringify(desc)}|${p}`;
+function forgetCase(kernel: KernelName, desc: unknown, p: Precision, variant?: { name: string }): void {
+  const key = `${kernel}${variant ? ` ${variant.name}` : ''}|${JSON.stringify(desc)}|${p}`;
   bigCases.delete(key);
   smallCases.delete(key);
 }
@@ -387,6 +392,50 @@ export function checkKernel(K: Kernels, ctx: CheckContext, kernel: KernelName): 
     const r = checkCase(K, judgedCase(kernel, desc, ctx.precision), 'out');
     // A failing backend may have written into the inputs: never share them with the next backend.
     if (r.fail) forgetCase(kernel, desc, ctx.precision);
+    return r;
+  });
+}
+
+/**
+ * An attention case over an F16 KV cache: the same descriptors, with every cache value
+ * rounded to F16 (nearest even; beyond ±65504 saturated, since a decoder refuses to
+ * store those) so that the words and the float32 values are the same numbers. The
+ * kernel reads the words; the reference and the bounds, their values: a cache kept as
+ * F16 changes what is stored, not what attention must compute over it. The `small` and
+ * `subnormal` distributions, below F16's range as float32 draws them, are first scaled
+ * by a power of two to F16's own: largest magnitude 2^-13, so the cache holds F16
+ * subnormals (below 2^-14) and small normals, where a hand-written F16 widening breaks.
+ */
+function attentionF16Call(c: AttnCase): KernelCall {
+  const call = attentionCall(c);
+  for (const name of ['keyCache', 'valueCache']) {
+    const a = call.arrays[name] as Float32Array;
+    if (c.dist === 'small' || c.dist === 'subnormal') {
+      let max = 0;
+      for (const v of a) if (Math.abs(v) > max) max = Math.abs(v); // NaN rows compare false
+      if (max > 0) {
+        const scale = 2 ** (-13 - Math.ceil(Math.log2(max)));
+        for (let i = 0; i < a.length; i++) a[i] *= scale;
+      }
+    }
+    for (let i = 0; i < a.length; i++) if (!Number.isNaN(a[i])) a[i] = Math.max(-F16_MAX, Math.min(F16_MAX, roundFp16(a[i])));
+  }
+  return { ...call, params: { ...call.params, kvCache: 'f16' } };
+}
+
+const F16_MAX = 65504;
+const F16_VARIANT = { name: '(F16 KV cache)', call: attentionF16Call };
+
+/**
+ * The `kernel attention (F16 KV cache)` row, for kernels that accept an F16 cache
+ * (kvCacheTypes); null for the others. Same generator, examples and bounds as the
+ * attention row.
+ */
+export function checkAttentionF16Cache(K: Kernels, ctx: CheckContext): ReportRow | null {
+  if (!acceptedKvTypes(K).includes('f16')) return null;
+  return runProperty(ctx, `kernel attention ${F16_VARIANT.name}`, TOLERANCE_TEXT.attention, attentionGen.arb, attentionGen.examples(ctx.quick), (desc) => {
+    const r = checkCase(K, judgedCase('attention', desc, ctx.precision, F16_VARIANT), 'out');
+    if (r.fail) forgetCase('attention', desc, ctx.precision, F16_VARIANT);
     return r;
   });
 }

@@ -10,6 +10,7 @@
 // passes the same weight arrays on every call, and the same kept-list object for
 // every generated token of one prompt, so slicing can happen once per prompt.
 
+import type { KvRows, KvType } from './kv-cache.js';
 import type { FfnKind, FfnWeights, LayerWeights } from './model.js';
 
 export interface AttentionShape {
@@ -39,6 +40,17 @@ export interface Kernels {
    * a wrapper that spreads this one included unless it only forwards, must leave it unset.
    */
   readonly readsStoredHalf?: 'f16' | 'bf16';
+
+  /**
+   * Optional, a declaration: the KV cache element types (src/core/kv-cache.ts) that
+   * attention, attentionBlock and prefillLayer accept, the first being the one a decoder
+   * on these kernels keeps by default. Absent: ['f32'] (Float32Array caches only). A
+   * kernels object that lists 'f16' reads Uint16Array caches of F16 words, widened
+   * exactly, and its attentionBlock / prefillLayer write rows rounded to nearest even
+   * (writeKvRow); a wrapper that spreads this one keeps the list only if it forwards
+   * those three kernels.
+   */
+  readonly kvCacheTypes?: readonly KvType[];
 
   /** out[r] = Σ_c w[r·cols + c] · x[c], for r < rows. */
   matvec(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number): void;
@@ -77,14 +89,15 @@ export interface Kernels {
   /**
    * One causal attention step for the token at `pos`: for each query head h, attend
    * over cache rows 0..pos of KV head floor(h / (nHeads/nKvHeads)).
-   * keyCache/valueCache: [seqLen][kvDim] for this layer, rows 0..pos already written.
+   * keyCache/valueCache: [seqLen][kvDim] for this layer, rows 0..pos already written,
+   * of one of the types in kvCacheTypes (an F16 cache means its words' float32 values).
    * Scores are scaled by 1/sqrt(headSize) and softmaxed in float.
    */
   attention(
     out: Float32Array,
     q: Float32Array,
-    keyCache: Float32Array,
-    valueCache: Float32Array,
+    keyCache: KvRows,
+    valueCache: KvRows,
     pos: number,
     shape: AttentionShape,
   ): void;
@@ -121,8 +134,8 @@ export interface Kernels {
   attentionBlock?(
     x: Float32Array,
     layer: LayerWeights,
-    keyCache: Float32Array,
-    valueCache: Float32Array,
+    keyCache: KvRows,
+    valueCache: KvRows,
     pos: number,
     shape: LayerShape,
   ): void;
@@ -144,8 +157,8 @@ export interface Kernels {
     x: Float32Array,
     a: Float32Array,
     layer: LayerWeights,
-    keyCache: Float32Array,
-    valueCache: Float32Array,
+    keyCache: KvRows,
+    valueCache: KvRows,
     pos0: number,
     count: number,
     shape: LayerShape,

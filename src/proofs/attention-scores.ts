@@ -11,6 +11,7 @@
 //    many rows pick. Control: each row's probabilities shuffled among those keys, which
 //    keeps every row's distribution of values and destroys agreement between rows.
 
+import { type KvRows, widenKv } from '../core/kv-cache.js';
 import type { AttentionShape, Kernels } from '../core/kernels.js';
 import { topKAbs } from './patterns.js';
 import type { Rng } from './rng.js';
@@ -28,11 +29,12 @@ export function recordingAttention(base: Kernels, nLayers: number): { kernels: K
   const maps: AttentionMaps = Array.from({ length: nLayers }, () => []);
   let calls = 0;
   const kernels: Kernels = Object.create(base);
-  kernels.attention = (out: Float32Array, q: Float32Array, keyCache: Float32Array, valueCache: Float32Array, pos: number, shape: AttentionShape) => {
+  kernels.attention = (out: Float32Array, q: Float32Array, keyCache: KvRows, valueCache: KvRows, pos: number, shape: AttentionShape) => {
     const layer = calls++ % nLayers;
     const heads = maps[layer];
+    const keys = widenKv(keyCache, (pos + 1) * shape.kvDim);
     for (let h = 0; h < shape.nHeads; h++) {
-      (heads[h] ??= []).push(attentionRow(q, keyCache, pos, h, shape));
+      (heads[h] ??= []).push(attentionRow(q, keys, pos, h, shape));
     }
     base.attention(out, q, keyCache, valueCache, pos, shape);
   };

@@ -6,6 +6,7 @@
 // no biases, qDim = dim):
 //   xb = rmsnorm(x, rmsAtt);  q = Wq·xb;  k = Wk·xb;  v = Wv·xb;
 //   rope(q, pos);  rope(k, pos);  keyCache[pos] = k;  valueCache[pos] = v;
+//   (rounded to nearest-even F16 for an F16 cache: writeKvRow, src/core/kv-cache.ts);
 //   x += Wo · attention(q, keyCache, valueCache, rows 0..pos).
 // It computes nothing the per-token kernels do not; it only lets a backend whose every
 // call is a round trip (the webgpu backend: a queue submission and a readback) do the
@@ -13,6 +14,7 @@
 // every model the description does not fit, so no model gets a block it does not have.
 
 import type { Kernels, LayerShape } from '../core/kernels.js';
+import { writeKvRow } from '../core/kv-cache.js';
 import type { LayerWeights, Model } from '../core/model.js';
 import { batchedLayerMisfit, layerShape, plainRope } from './prefill.js';
 
@@ -24,8 +26,8 @@ export function attentionBlockWith(K: Kernels): AttentionBlock {
     const { dim, kvDim: kv } = s;
     const xb = new Float32Array(dim);
     const q = new Float32Array(dim);
-    const k = keyCache.subarray(pos * kv, (pos + 1) * kv);
-    const v = valueCache.subarray(pos * kv, (pos + 1) * kv);
+    const k = new Float32Array(kv);
+    const v = new Float32Array(kv);
     const att = new Float32Array(dim);
     const out = new Float32Array(dim);
     K.rmsnorm(xb, x, layer.rmsAtt, s.normEps);
@@ -34,6 +36,8 @@ export function attentionBlockWith(K: Kernels): AttentionBlock {
     K.matvec(v, layer.wv, xb, kv, dim);
     K.rope(q, pos, s.headSize, s.ropeTheta);
     K.rope(k, pos, s.headSize, s.ropeTheta);
+    writeKvRow(keyCache, pos * kv, k);
+    writeKvRow(valueCache, pos * kv, v);
     K.attention(att, q, keyCache, valueCache, pos, s);
     K.matvec(out, layer.wo, att, dim, dim);
     for (let i = 0; i < dim; i++) x[i] += out[i];

@@ -15,6 +15,7 @@
 import { type AttentionBlock, fusedAttentionFor } from './attention-block.js';
 import { referenceKernels } from './kernels.js';
 import type { AttentionShape, Kernels, LayerShape } from '../core/kernels.js';
+import { allocKv, type KvRows, type KvType, kvTypeFor, writeKvRow } from '../core/kv-cache.js';
 import { embedDim, fillPendingWeights, headSize, kvDim, type Model, qDim } from '../core/model.js';
 import { layernorm } from './math.js';
 import type { FfnPolicy } from './policies/types.js';
@@ -40,9 +41,20 @@ function addInPlace(x: Float32Array, b: Float32Array | null | undefined): void {
   if (b) for (let i = 0; i < x.length; i++) x[i] += b[i];
 }
 
+export interface DecoderOptions {
+  /**
+   * The KV cache's element type (src/core/kv-cache.ts); default: the kernels' first
+   * kvCacheTypes entry ('f32' unless the backend keeps F16). One the kernels do not
+   * accept is an error.
+   */
+  kvCache?: KvType;
+}
+
 export class Decoder {
-  readonly keyCache: Float32Array[];
-  readonly valueCache: Float32Array[];
+  readonly keyCache: KvRows[];
+  readonly valueCache: KvRows[];
+  /** The element type of keyCache / valueCache. */
+  readonly kvCache: KvType;
   private readonly shape: AttentionShape;
   // Activation buffers, named as in run.c.
   private readonly x: Float32Array; // residual stream
@@ -59,7 +71,7 @@ export class Decoder {
   /** The backend's one-call attention block, where it has one and the model fits it. */
   private readonly fusedAttention: { block: AttentionBlock; shape: LayerShape } | null;
 
-  constructor(readonly model: Model, readonly kernels: Kernels = referenceKernels) {
+  constructor(readonly model: Model, readonly kernels: Kernels = referenceKernels, options: DecoderOptions = {}) {
     // A model loaded `wordsOnly` holds some matrices as their file's words, with float32
     // arrays of zeros: every path that computes with the model (generate, prefill,
     // calibration, the benches) builds a Decoder, so this one call makes sure that no
@@ -69,8 +81,9 @@ export class Decoder {
     fillPendingWeights(model, kernels);
     const c = model.config;
     const kv = kvDim(c);
-    this.keyCache = Array.from({ length: c.nLayers }, () => new Float32Array(c.seqLen * kv));
-    this.valueCache = Array.from({ length: c.nLayers }, () => new Float32Array(c.seqLen * kv));
+    this.kvCache = kvTypeFor(kernels, options.kvCache);
+    this.keyCache = Array.from({ length: c.nLayers }, () => allocKv(this.kvCache, c.seqLen * kv));
+    this.valueCache = Array.from({ length: c.nLayers }, () => allocKv(this.kvCache, c.seqLen * kv));
     this.shape = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headSize: headSize(c), kvDim: kv };
     this.x = new Float32Array(c.dim);
     this.xb = new Float32Array(c.dim);
@@ -174,8 +187,8 @@ export class Decoder {
     addInPlace(v, layer.bv);
     this.rope(q, pos);
     this.rope(k, pos);
-    this.keyCache[l].set(k, pos * kv);
-    this.valueCache[l].set(v, pos * kv);
+    writeKvRow(this.keyCache[l], pos * kv, k);
+    writeKvRow(this.valueCache[l], pos * kv, v);
     K.attention(att, q, this.keyCache[l], this.valueCache[l], pos, this.shape);
     K.matvec(xb2, layer.wo, att, c.dim, qd);
     addInPlace(xb2, layer.bo);

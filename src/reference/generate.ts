@@ -4,6 +4,7 @@
 // backend could be checked on — tokens, logits, masks, kept counts — is returned.
 
 import type { Kernels } from '../core/kernels.js';
+import type { KvType } from '../core/kv-cache.js';
 import { UserError } from '../errors.js';
 import { type TokenCost, tokenCost } from './costs.js';
 import { Decoder, FfnUsage } from './decoder.js';
@@ -35,6 +36,8 @@ export interface GenerateOptions {
    * 1: token by token. Both give the same masks, tokens and logits.
    */
   prefillBlock?: number;
+  /** The KV cache's element type (src/core/kv-cache.ts); default: the kernels' own (DecoderOptions.kvCache). */
+  kvCache?: KvType;
 }
 
 export interface LayerDensity {
@@ -66,7 +69,7 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
   if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`steps must be a positive integer, got ${opts.steps}`);
   if (steps < n) throw new UserError(`steps (${steps}) must be at least the prompt length (${n} tokens)`);
 
-  const decoder = new Decoder(model, opts.kernels);
+  const decoder = new Decoder(model, opts.kernels, { kvCache: opts.kvCache });
   const usage = new FfnUsage(c.nLayers);
   const sampler = opts.sampler ?? new Sampler({ temperature: 0, topp: 1, seed: 0 });
   const tokens: number[] = [];

@@ -8,6 +8,8 @@ import { ffnActivations, ffnDown, ffnSliced } from './ffn.js';
 import { layernorm, matvec, rmsnorm, rope, ropeHalves, ropeWithFreqs } from './math.js';
 
 export const referenceKernels: Kernels = {
+  // Either cache type: the decoder keeps float32 unless asked for F16 (src/core/kv-cache.ts).
+  kvCacheTypes: ['f32', 'f16'],
   matvec,
   rmsnorm,
   rope,

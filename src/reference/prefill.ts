@@ -31,6 +31,7 @@
 // through Decoder.forward. So no model silently gets a rope or a layer it does not have.
 
 import type { Kernels, LayerShape } from '../core/kernels.js';
+import { firstNonFiniteKv, type KvRows, kvOverflow, writeKvRow } from '../core/kv-cache.js';
 import { UserError } from '../errors.js';
 import { embedDim, headSize, kvDim, type Model, type ModelConfig, qDim } from '../core/model.js';
 import type { Decoder } from './decoder.js';
@@ -68,18 +69,21 @@ export function prefillLayerWith(K: Kernels, rope?: RopeAt): PrefillLayer {
     const xb = new Float32Array(dim);
     const q = new Float32Array(count * dim);
     const out = new Float32Array(dim);
-    // Q, K, V of every token of the block, K and V into their cache rows.
+    const kt = new Float32Array(kv);
+    const vt = new Float32Array(kv);
+    // Q, K, V of every token of the block, K and V into their cache rows (writeKvRow:
+    // rounded there for an F16 cache, as Decoder.forward stores them).
     for (let t = 0; t < count; t++) {
       const xt = x.subarray(t * dim, (t + 1) * dim);
       const qt = q.subarray(t * dim, (t + 1) * dim);
-      const kt = keyCache.subarray((pos0 + t) * kv, (pos0 + t + 1) * kv);
-      const vt = valueCache.subarray((pos0 + t) * kv, (pos0 + t + 1) * kv);
       K.rmsnorm(xb, xt, layer.rmsAtt, s.normEps);
       K.matvec(qt, layer.wq, xb, dim, dim);
       K.matvec(kt, layer.wk, xb, kv, dim);
       K.matvec(vt, layer.wv, xb, kv, dim);
       rot(qt, pos0 + t);
       rot(kt, pos0 + t);
+      writeKvRow(keyCache, (pos0 + t) * kv, kt);
+      writeKvRow(valueCache, (pos0 + t) * kv, vt);
     }
     for (let t = 0; t < count; t++) {
       const xt = x.subarray(t * dim, (t + 1) * dim);
@@ -153,6 +157,7 @@ export function prefillPrompt(decoder: Decoder, tokens: number[], policy: FfnPol
     }
     for (let l = 0; l < c.nLayers; l++) {
       layerFn(xs, a.subarray(0, count * c.hiddenDim), w.layers[l], decoder.keyCache[l], decoder.valueCache[l], pos0, count, shape);
+      if (decoder.kvCache === 'f16') assertKvFits(decoder.keyCache[l], decoder.valueCache[l], pos0, count, shape.kvDim, l);
       for (let t = 0; t < count; t++) policy.observePrompt(l, a.subarray(t * c.hiddenDim, (t + 1) * c.hiddenDim));
     }
     assertFiniteBlock(xs, c.dim, pos0);
@@ -165,6 +170,17 @@ export function prefillPrompt(decoder: Decoder, tokens: number[], policy: FfnPol
     }
   }
   return decoder.logits;
+}
+
+/**
+ * A backend's own prefillLayer rounds K/V rows to F16 itself: a value beyond F16's range
+ * became an infinity there, which ends here in the error writeKvRow gives.
+ */
+function assertKvFits(keys: KvRows, values: KvRows, pos0: number, count: number, kvDim: number, layer: number): void {
+  for (const cache of [keys, values]) {
+    const i = firstNonFiniteKv(cache, pos0 * kvDim, (pos0 + count) * kvDim);
+    if (i >= 0) throw kvOverflow(`layer ${layer}, position ${Math.floor(i / kvDim)}`);
+  }
 }
 
 /** Overflowing weights end in a clear error, never in silent NaN/Inf (as generate checks logits). */

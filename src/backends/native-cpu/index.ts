@@ -15,8 +15,13 @@
 // `readsStoredHalf`, so the decoder leaves those arrays unwritten). The kernels load half-precision rows,
 // convert them exactly to float32 and accumulate in float32, so they compute what the
 // float32 kernels compute on the rounded weights; reading half the bytes is what makes
-// the memory-bound decode up to 2× faster. Norm gains, biases, activations and the KV
-// cache stay float32.
+// the memory-bound decode up to 2× faster. Norm gains, biases and activations stay float32.
+//
+// The KV cache: native-cpu-f16 keeps it as F16 by default, as llama.cpp does (its default
+// cache type); the others keep float32, and each reads and writes either type (a decoder
+// option, `--kv-cache`). K/V rows are rounded to nearest even when written and widened
+// exactly when attention reads them (src/core/kv-cache.ts): at long contexts without
+// grouped-query attention, the cache is as many bytes per token as the weights.
 //
 // The sliced FFN (TDA / Griffin generation) reads a kept list's rows from a contiguous copy
 // made once per list and FFN (kept-rows.ts): kept rows read in place, scattered through the
@@ -34,6 +39,7 @@ import { packageRoot } from '../../core/package-root.js';
 import { type FfnKind, type FfnWeights, fillStoredHalf, type HalfLoad, type KeepHalf, storedHalf } from '../../core/model.js';
 import { BackendUnavailableError, registerBackend } from '../registry.js';
 import { KeptRowsCache } from './kept-rows.js';
+import { KV_TYPES, type KvRows, type KvType } from '../../core/kv-cache.js';
 import type { AttentionShape, Backend, Kernels } from '../../core/kernels.js';
 
 /** The small kernels both native addons export with the same signature (they run on the host). */
@@ -46,8 +52,16 @@ export interface NativeHostKernels {
   ): void;
 }
 
+/** native-cpu's attention also reads F16 caches (Uint16Array), widened exactly. */
+interface NativeCpuAttention {
+  attention(
+    out: Float32Array, q: Float32Array, keyCache: KvRows, valueCache: KvRows,
+    pos: number, nHeads: number, nKvHeads: number, headSize: number, kvDim: number,
+  ): void;
+}
+
 /** The addon's exports (native/src/addon_cpu.cc). */
-interface NativeCpuAddon extends NativeHostKernels {
+interface NativeCpuAddon extends Omit<NativeHostKernels, 'attention'>, NativeCpuAttention {
   matvec(out: Float32Array, w: Weights, x: Float32Array, rows: number, cols: number, wt: number): void;
   ffnActivations(
     a: Float32Array, x: Float32Array, gate: Weights | null, up: Weights, downT: Weights,
@@ -64,8 +78,8 @@ interface NativeCpuAddon extends NativeHostKernels {
   prefillLayer(
     x: Float32Array, a: Float32Array, rmsAtt: Float32Array, wq: Weights, wk: Weights, wv: Weights,
     wo: Weights, rmsFfn: Float32Array, gate: Weights | null, up: Weights, downT: Weights,
-    upBias: Float32Array | null, downBias: Float32Array | null, kind: number, keyCache: Float32Array,
-    valueCache: Float32Array, pos0: number, count: number, nHeads: number, nKvHeads: number, headSize: number,
+    upBias: Float32Array | null, downBias: Float32Array | null, kind: number, keyCache: KvRows,
+    valueCache: KvRows, pos0: number, count: number, nHeads: number, nKvHeads: number, headSize: number,
     kvDim: number, eps: number, theta: number, wt: number,
   ): void;
   /** dst row k = src row kept[k] (rows of rowLen weights of type wt). */
@@ -127,6 +141,12 @@ export interface NativeCpuOptions {
    * Default: TDA_NATIVE_KEPT_ROWS=in-place in the environment, else 'compact'.
    */
   keptRows?: 'compact' | 'in-place';
+  /**
+   * The KV cache a decoder on this backend keeps by default (src/core/kv-cache.ts); the
+   * other type is accepted too (DecoderOptions.kvCache, `--kv-cache`). Default: 'f16' for
+   * native-cpu-f16, as llama.cpp keeps its cache (its default cache type), 'f32' otherwise.
+   */
+  kvCache?: KvType;
 }
 
 export function createNativeCpuBackend(weightType: WeightType = 'f32', options: NativeCpuOptions = {}): Backend {
@@ -160,9 +180,12 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32', options: 
     n.ffnSliced(out, x, gate, up, downT, upBias, downBias, FFN_KIND_CODE[kind], kept, wt);
     if (kept) keptRows?.remember(f.downT, src, kept, dim);
   };
+  const kvCache = options.kvCache ?? (weightType === 'f16' ? 'f16' : 'f32');
   const kernels: Kernels = {
     // Every weight matrix reaches the addon through W, which takes stored words of this type as they are.
     readsStoredHalf: weightType === 'f32' ? undefined : weightType,
+    // attention and prefillLayer read and write either cache type (native/src/kernels.h).
+    kvCacheTypes: [kvCache, ...KV_TYPES.filter((t) => t !== kvCache)],
     matvec: (out, w, x, rows, cols) => n.matvec(out, W(w), x, rows, cols, wt),
     rmsnorm: (out, x, weight, eps) => n.rmsnorm(out, x, weight, eps),
     rope: (vec, pos, headSize, theta) => n.rope(vec, pos, headSize, theta),
@@ -195,6 +218,7 @@ export function createNativeCpuBackend(weightType: WeightType = 'f32', options: 
       precision: PRECISION[weightType],
       notes:
         (weightType === 'f32' ? '' : `${weightType.toUpperCase()} weight matrices (the file's own words when loaded with keepHalf, else converted once on first use), `) +
+        `${kvCache.toUpperCase()} KV cache by default, ` +
         (keptRows ? 'ffnSliced reads a copy of the kept rows made once per kept list, ' : '') +
         'float32 accumulation: dot products in 32 partial sums (8 lanes × 4), ' +
         'row sums (down projection, attention values) in groups of 64 terms; see native/README.md',

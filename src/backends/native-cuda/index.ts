@@ -9,6 +9,7 @@
 // matvec and the three FFN kernels run on the GPU; rmsnorm, rope and attention run
 // on the host with the native CPU kernels (they are compiled into the same addon).
 
+import { f32Kv } from '../../core/kv-cache.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../../core/package-root.js';
@@ -85,7 +86,7 @@ export function createNativeCudaBackend(fp16: boolean): Backend {
     rmsnorm: (out, x, weight, eps) => n.rmsnorm(out, x, weight, eps),
     rope: (vec, pos, headSize, theta) => n.rope(vec, pos, headSize, theta),
     attention: (out, q, kc, vc, pos, s: AttentionShape) =>
-      n.attention(out, q, kc, vc, pos, s.nHeads, s.nKvHeads, s.headSize, s.kvDim),
+      n.attention(out, q, f32Kv(kc, 'native-cuda'), f32Kv(vc, 'native-cuda'), pos, s.nHeads, s.nKvHeads, s.headSize, s.kvDim),
     ffnActivations: (a, x, f, kind) =>
       n.ffnActivations(a, x, ...ffn(f), FFN_KIND_CODE[kind], x.length, f.up.length / x.length),
     ffnDown: (out, a, f, kept) =>

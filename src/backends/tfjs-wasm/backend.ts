@@ -18,6 +18,7 @@
 //  - ffnDown over a kept list (TT's per-token choice) zeroes dropped activations
 //    and uses the dense down matrix: a new list every token rules out slicing.
 
+import { f32Kv } from '../../core/kv-cache.js';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
@@ -97,8 +98,10 @@ function makeKernels(weights: DeviceWeights): Kernels {
       rope(vec, pos, headSize, theta);
     },
 
-    attention(out: Float32Array, q, keyCache, valueCache, pos, shape: AttentionShape) {
+    attention(out: Float32Array, q, kc, vc, pos, shape: AttentionShape) {
       const { nHeads, nKvHeads, headSize, kvDim } = shape;
+      const keyCache = f32Kv(kc, 'tfjs-wasm');
+      const valueCache = f32Kv(vc, 'tfjs-wasm');
       const group = nHeads / nKvHeads; // query heads sharing one KV head
       const T = pos + 1;
       tf.tidy(() => {

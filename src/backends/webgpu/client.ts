@@ -10,6 +10,7 @@
 // 0..pos of the KV cache, activations, kept lists) is sent fresh on every call, so
 // no state survives from one call to the next.
 
+import { f32Kv } from '../../core/kv-cache.js';
 import type { FfnWeights, LayerWeights } from '../../core/model.js';
 import type { AttentionShape, Backend, BackendInfo, Kernels, LayerShape } from '../../core/kernels.js';
 import {
@@ -164,8 +165,9 @@ export function createWebGpuBackend(worker: GpuWorkerHandle, adapter: AdapterSum
       const v = copy(vec);
       vec.set(call({ op: 'rope', vec: v, pos, headSize, theta }, [v.buffer], vec.length));
     },
-    attention(out, q, keyCache, valueCache, pos, s: AttentionShape) {
+    attention(out, q, kc, vc, pos, s: AttentionShape) {
       const T = pos + 1;
+      const [keyCache, valueCache] = [f32Kv(kc, 'webgpu'), f32Kv(vc, 'webgpu')];
       const qs = copy(q.subarray(0, s.nHeads * s.headSize));
       const k = copy(keyCache.subarray(0, T * s.kvDim));
       const v = copy(valueCache.subarray(0, T * s.kvDim));
@@ -195,8 +197,9 @@ export function createWebGpuBackend(worker: GpuWorkerHandle, adapter: AdapterSum
     // one command buffer, so one round trip replaces eight (attentionBlock) or about
     // fifteen per prompt token (prefillLayer). On a software GPU the round trip, not the
     // arithmetic, is what a small model's token costs.
-    attentionBlock(x, layer, keyCache, valueCache, pos, s) {
+    attentionBlock(x, layer, kc, vc, pos, s) {
       const kv = s.kvDim;
+      const [keyCache, valueCache] = [f32Kv(kc, 'webgpu'), f32Kv(vc, 'webgpu')];
       const xs = copy(x.subarray(0, s.dim));
       const kRows = copy(keyCache.subarray(0, pos * kv));
       const vRows = copy(valueCache.subarray(0, pos * kv));
@@ -206,8 +209,9 @@ export function createWebGpuBackend(worker: GpuWorkerHandle, adapter: AdapterSum
       keyCache.set(r.subarray(s.dim, s.dim + kv), pos * kv);
       valueCache.set(r.subarray(s.dim + kv, s.dim + 2 * kv), pos * kv);
     },
-    prefillLayer(x, a, layer, keyCache, valueCache, pos0, count, s) {
+    prefillLayer(x, a, layer, kc, vc, pos0, count, s) {
       const kv = s.kvDim;
+      const [keyCache, valueCache] = [f32Kv(kc, 'webgpu'), f32Kv(vc, 'webgpu')];
       const nx = count * s.dim;
       const na = count * s.hiddenDim;
       const xs = copy(x.subarray(0, nx));
