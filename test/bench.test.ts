@@ -241,7 +241,7 @@ describe('scale rows (load time, peak RSS, tokens/s per engine, each in its own 
 
 describe('paper suite (prompt + generation end to end)', () => {
   const paperRow = (backend: string, method: PaperRow['method'], weights: PaperRow['weights'], prefill: number, decode: number): PaperRow => ({
-    suite: 'paper', backend, model: 'm', method, density: method === 'dense' ? 1 : 0.5, weights, prompt_tokens: 256, new_tokens: 128,
+    suite: 'paper', backend, model: 'm', method, density: method === 'dense' ? 1 : 0.5, weights, kv_cache: weights, prompt_tokens: 256, new_tokens: 128,
     prefill_ms: prefill, decode_ms: decode, total_ms: prefill + decode, peak_rss_mb: 1, decode_tokens_per_s: 1,
   });
 
@@ -292,6 +292,8 @@ describe('paper suite (prompt + generation end to end)', () => {
         'native-cpu/dense/f32', 'native-cpu/tt/f32', 'native-cpu/griffin/f32', 'native-cpu/tda/f32',
         'native-cpu-f16/dense/f16', 'native-cpu-f16/tt/f16', 'native-cpu-f16/griffin/f16', 'native-cpu-f16/tda/f16',
       ]);
+      // Each backend's own KV cache: float32 on native-cpu, F16 on native-cpu-f16 (as llama.cpp's default).
+      expect(r.rows.map((x) => x.kv_cache)).toEqual([...Array(4).fill('f32'), ...Array(4).fill('f16')]);
       for (const x of r.rows) {
         expect(x).toMatchObject({ suite: 'paper', model: 'tiny', prompt_tokens: 20, new_tokens: 7 });
         for (const k of ['prefill_ms', 'decode_ms', 'peak_rss_mb'] as const) expect(x[k]).toBeGreaterThan(0);

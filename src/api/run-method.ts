@@ -4,6 +4,7 @@
 // this prompt.
 
 import type { Backend } from '../core/kernels.js';
+import type { KvType } from '../core/kv-cache.js';
 import type { Model } from '../core/model.js';
 import { UserError } from '../errors.js';
 import type { Tokenizer } from '../models/tokenizer.js';
@@ -33,6 +34,8 @@ export interface MethodRunOptions {
   thresholds?: number[];
   /** TDA: another reading of the method (src/reference/policies/tda-variants.ts). */
   tdaVariant?: string;
+  /** The KV cache's element type (src/core/kv-cache.ts); default: the backend's own. */
+  kvCache?: KvType;
 }
 
 export interface GenerateTextOptions extends MethodRunOptions {
@@ -99,6 +102,7 @@ export function generateText(o: GenerateTextOptions): TextGeneration {
     steps,
     policy: makePolicy(),
     kernels: backend.kernels,
+    kvCache: o.kvCache,
     sampler: new Sampler({ temperature: o.temperature ?? 0, topp, seed: o.seed ?? 42 }),
     stopTokens: stopTokens(o.tokenizer),
   });
@@ -134,9 +138,10 @@ export function compareWithDense(o: MethodRunOptions & { prompts: string[]; step
     }
     const steps = Math.max(Math.min(o.steps ?? 128, o.model.config.seqLen), promptTokens.length);
     const stops = stopTokens(o.tokenizer);
-    const dense = generate(o.model, { promptTokens, steps, policy: densePolicy(), kernels, keepLogits: true, stopTokens: stops });
-    const forced = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, keepLogits: true, forcedTokens: dense.tokens, stopTokens: stops });
-    const free = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, stopTokens: stops });
+    const kvCache = o.kvCache;
+    const dense = generate(o.model, { promptTokens, steps, policy: densePolicy(), kernels, kvCache, keepLogits: true, stopTokens: stops });
+    const forced = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, kvCache, keepLogits: true, forcedTokens: dense.tokens, stopTokens: stops });
+    const free = generate(o.model, { promptTokens, steps, policy: makePolicy(), kernels, kvCache, stopTokens: stops });
     return {
       prompt,
       ...compareLogits(dense.logits!, forced.logits!, dense.tokens),

@@ -1,6 +1,7 @@
 // Runs the suites asked for and assembles one BenchReport. Each suite/backend pair is
 // independent: one that cannot run adds a `skipped` line and the rest goes on.
 
+import type { KvType } from '../core/kv-cache.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,6 +64,8 @@ export interface BenchOptions {
   model?: string;
   /** paper suite: which synthetic models (default both). */
   paperModels?: PaperModelName[];
+  /** Paper suite: the kit's KV cache type (default: each backend's own). */
+  kvCache?: KvType;
 }
 
 export const LLAMA2_7B = { dim: 4096, hiddenDim: 11008, nHeads: 32 };
@@ -319,7 +322,7 @@ async function runPaper(o: BenchOptions, rows: PaperRow[], scaleRows: ScaleRow[]
   const newTokens = o.quick ? 128 : 1024;
   const paperRowsFor = async (m: PaperModel) => {
     const r = await runPaperSuite(m, {
-      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp,
+      promptTokens, newTokens, methods: o.methods, density: 0.5, threads: o.threads, backends, llamaCpp: o.llamaCpp, kvCache: o.kvCache,
       onStep: (l) => progress.tick(l, 2),
     });
     rows.push(...r.rows);

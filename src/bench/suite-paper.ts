@@ -15,6 +15,7 @@
 // the high-water mark reset before its timed call, read after it.
 
 import type { Backend } from '../core/kernels.js';
+import { type KvType, kvTypeFor } from '../core/kv-cache.js';
 import { type Model, unfilledTwin } from '../core/model.js';
 import { generate } from '../reference/generate.js';
 import type { Method } from '../reference/policies/types.js';
@@ -42,6 +43,8 @@ export interface PaperOptions {
   /** Kit backends by weight type. */
   backends: Partial<Record<'f32' | 'f16', Backend>>;
   llamaCpp: boolean;
+  /** The kit's KV cache type (src/core/kv-cache.ts); default: each backend's own. */
+  kvCache?: KvType;
   onStep?: (label: string) => void;
 }
 
@@ -74,9 +77,9 @@ function tokenList(n: number, vocab: number, salt: number): number[] {
  * 24 × 256 × 2816 magnitudes and sorts them at the prompt's end) added seconds of
  * bench-only work to TT's prefill and made TT look slower than Dense.
  */
-function calibratedTt(model: Model, prompt: number[], density: number, b: Backend): FfnPolicy {
+function calibratedTt(model: Model, prompt: number[], density: number, b: Backend, kvCache: KvType): FfnPolicy {
   const cal = ttAtDensity(model, density);
-  generate(model, { promptTokens: prompt, steps: prompt.length, policy: cal, kernels: b.kernels, stopTokens: [] });
+  generate(model, { promptTokens: prompt, steps: prompt.length, policy: cal, kernels: b.kernels, kvCache, stopTokens: [] });
   return ttPolicy(model, cal.thresholds()!);
 }
 
@@ -101,6 +104,7 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
     // the f16 rows run on the words alone as a user's native-cpu-f16 run does (4.4 GB
     // less at the TinyLlama shape) instead of beside float32 values they never read.
     const model = weights === 'f32' ? unfilledTwin(shared) : shared;
+    const kvCache = kvTypeFor(b.kernels, o.kvCache, b.name);
     // Untimed: one 1-token prompt first, so the rows time generation, not loading. A
     // half-precision backend converts each weight matrix on its first use (a load step,
     // 1–2 s here for the 341 M model); without this the first row (dense) paid it in its
@@ -110,9 +114,9 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
       const density = method === 'dense' ? 1 : o.density;
       o.onStep?.(`paper ${m.label} ${b.name} ${method}`);
       // TT's thresholds are set before the window: the row measures generation, as it times it.
-      const policy = method === 'tt' ? calibratedTt(model, prompt, density, b) : policyAtDensity(model, method, density);
+      const policy = method === 'tt' ? calibratedTt(model, prompt, density, b, kvCache) : policyAtDensity(model, method, density);
       const { result: r, peak } = await measured(() =>
-        generate(model, { promptTokens: prompt, steps: prompt.length + forced.length, policy, kernels: b.kernels, forcedTokens: forced }),
+        generate(model, { promptTokens: prompt, steps: prompt.length + forced.length, policy, kernels: b.kernels, kvCache, forcedTokens: forced }),
       );
       rows.push({
         suite: 'paper',
@@ -121,6 +125,7 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
         method,
         density,
         weights,
+        kv_cache: r.kvCache,
         prompt_tokens: prompt.length,
         new_tokens: r.tokens.length - 1, // decode steps (the first new token came from the prefill)
         prefill_ms: r.timing.prefillMs,
@@ -163,6 +168,9 @@ export async function runPaperSuite(m: PaperModel, o: PaperOptions): Promise<{ r
           method: 'dense',
           density: 1,
           weights,
+          // node-llama-cpp's context keeps llama.cpp's default cache type, F16, for every
+          // weight type (its experimentalKvCacheKeyType / ValueType, left unset here).
+          kv_cache: 'f16',
           prompt_tokens: prompt.length,
           new_tokens: o.newTokens,
           prefill_ms: r.prefillMs,

@@ -46,9 +46,9 @@ export function formatReport(r: BenchReport): string {
   if (r.paper_rows?.length) {
     out.push('');
     out.push('paper scenario (prompt + generation end to end):');
-    const pc = [['model', 'backend', 'method', 'weights', 'density', 'prompt', 'new', 'prefill s', 'decode s', 'total s', 'decode tok/s', 'peak RSS MiB']];
+    const pc = [['model', 'backend', 'method', 'weights', 'KV cache', 'density', 'prompt', 'new', 'prefill s', 'decode s', 'total s', 'decode tok/s', 'peak RSS MiB']];
     for (const p of r.paper_rows) {
-      pc.push([p.model, p.backend, p.method, p.weights, f(p.density, 2), String(p.prompt_tokens), String(p.new_tokens), f(p.prefill_ms / 1000), f(p.decode_ms / 1000), f(p.total_ms / 1000), f(p.decode_tokens_per_s, 1), f(p.peak_rss_mb, 0)]);
+      pc.push([p.model, p.backend, p.method, p.weights, p.kv_cache ?? '', f(p.density, 2), String(p.prompt_tokens), String(p.new_tokens), f(p.prefill_ms / 1000), f(p.decode_ms / 1000), f(p.total_ms / 1000), f(p.decode_tokens_per_s, 1), f(p.peak_rss_mb, 0)]);
     }
     out.push(pad(pc));
     out.push(

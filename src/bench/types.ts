@@ -17,6 +17,8 @@ export interface PaperRow {
   method: Method;
   density: number;
   weights: 'f32' | 'f16';
+  /** The KV cache's element type: the kit's (src/core/kv-cache.ts), or llama.cpp's default (F16). */
+  kv_cache: 'f32' | 'f16';
   prompt_tokens: number;
   new_tokens: number;
   prefill_ms: number;

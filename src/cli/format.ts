@@ -21,7 +21,7 @@ export function formatGeneration(g: TextGeneration, backend: Backend): string {
   const r = g.result;
   const c = r.cost;
   return [
-    `method ${r.method} on ${backend.name} (${info.engine}, ${info.mode}, ${info.threads} thread${info.threads > 1 ? 's' : ''})`,
+    `method ${r.method} on ${backend.name} (${info.engine}, ${info.mode}, ${info.threads} thread${info.threads > 1 ? 's' : ''}, ${r.kvCache.toUpperCase()} KV cache)`,
     ...methodLines(g.summary),
     `prompt ${r.promptTokens.length} tokens, generated ${r.tokens.length}; FFN neurons used per generated token (mean ${percent(g.density)}):`,
     layerTable(r),

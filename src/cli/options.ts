@@ -9,6 +9,7 @@ import { referenceBackend } from '../backends/reference/index.js';
 import cliProgress from 'cli-progress';
 import { halfLoadFor } from '../backends/native-cpu/index.js';
 import type { HalfLoad } from '../core/model.js';
+import { KV_TYPES, type KvType, kvTypeFor } from '../core/kv-cache.js';
 import { loadModelFiles, modelBytes } from '../models/discovery.js';
 import { TDA_VARIANTS } from '../reference/policies/tda-variants.js';
 import type { Method } from '../reference/policies/types.js';
@@ -48,7 +49,14 @@ export function addMethodOptions(cmd: Command): Command {
 export function addBackendOptions(cmd: Command): Command {
   return cmd
     .option('--backend <name>', 'kernel backend (reference, tfjs-wasm, native-cpu, native-cuda, gpujs, …)', 'reference')
-    .option('--backend-module <file>', 'a module whose default export implements the Backend interface');
+    .option('--backend-module <file>', 'a module whose default export implements the Backend interface')
+    .option('--kv-cache <type>', "KV cache element type, f32 | f16 (default: the backend's own: f16 on native-cpu-f16, else f32)", kvCacheType);
+}
+
+/** --kv-cache: one of KV_TYPES (src/core/kv-cache.ts). */
+export function kvCacheType(v: string): KvType {
+  if (!(KV_TYPES as readonly string[]).includes(v)) throw new InvalidArgumentError(`--kv-cache must be one of ${KV_TYPES.join(', ')}`);
+  return v as KvType;
 }
 
 /**
@@ -100,11 +108,12 @@ export function methodSettingOf(o: { method: string; density?: number; cett?: nu
 }
 
 /** Model, tokenizer and backend from the shared options of generate/compare. */
-export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string }) {
+export async function setUpMethodRun(o: { model?: string; tokenizer?: string; backend?: string; backendModule?: string; kvCache?: KvType }) {
   // native-cpu-f16 / -bf16 read an F16 / BF16 file's own words instead of converting (and
   // holding) a copy, and the weight matrices get no float32 copy at all (HalfLoad.wordsOnly);
   // should the backend fall back to the reference, the decoder widens them (fillPendingWeights).
   const { model, tokenizer } = await loadModelForCommand({ ...o, ...(o.backendModule ? {} : halfLoadFor(o.backend)) });
   const backend = await chooseBackend(o);
+  kvTypeFor(backend.kernels, o.kvCache, backend.name); // a cache type the backend does not keep: exit 2 before any work
   return { model, tokenizer, backend };
 }

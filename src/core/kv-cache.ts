@@ -113,11 +113,11 @@ export function acceptedKvTypes(K: { readonly kvCacheTypes?: readonly KvType[] }
  * The cache type a decoder on kernels K keeps: `requested` when given (it must be one K
  * accepts), else K's first. `who` names the kernels in the error.
  */
-export function kvTypeFor(K: { readonly kvCacheTypes?: readonly KvType[] }, requested?: KvType, who = 'these kernels'): KvType {
+export function kvTypeFor(K: { readonly kvCacheTypes?: readonly KvType[] }, requested?: KvType, who = 'the backend'): KvType {
   const accepted = acceptedKvTypes(K);
   if (requested === undefined) return accepted[0];
   if (!accepted.includes(requested)) {
-    throw new UserError(`${who} keep no ${requested.toUpperCase()} KV cache (they accept ${accepted.join(', ')})`);
+    throw new UserError(`${who} keeps no ${requested.toUpperCase()} KV cache (it accepts ${accepted.join(', ')})`);
   }
   return requested;
 }

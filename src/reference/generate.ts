@@ -56,6 +56,8 @@ export interface GenerationResult {
   masks: (Int32Array | null)[];
   cost: TokenCost;
   logits?: Float32Array[];
+  /** The KV cache's element type the run kept. */
+  kvCache: KvType;
   timing: { prefillMs: number; generateMs: number; decodeTokensPerSecond: number };
 }
 
@@ -119,6 +121,7 @@ export function generate(model: Model, opts: GenerateOptions): GenerationResult 
     masks: policy.masks(),
     cost: tokenCost(c, usage, policy.method === 'tt'),
     logits: opts.keepLogits ? logits : undefined,
+    kvCache: decoder.kvCache,
     timing: {
       prefillMs: tPrefillEnd - t0,
       generateMs,

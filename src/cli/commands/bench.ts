@@ -12,7 +12,7 @@ import { SUITES, type SuiteName } from '../../bench/types.js';
 import { parseMethod } from '../../reference/methods.js';
 import { METHODS } from '../../reference/policies/types.js';
 import { defaultModelDir, goldenFile } from '../../models/discovery.js';
-import { integer } from '../options.js';
+import { integer, kvCacheType } from '../options.js';
 
 function list<T>(name: string, parse: (s: string) => T) {
   return (v: string): T[] => {
@@ -92,6 +92,7 @@ export function benchCommand(program: Command): void {
     .option('--svg <file>', 'write a plot of speed-up vs density per backend, with the ceiling')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--contended', 'run two CPU hogs beside the bench (a busy machine)')
+    .option('--kv-cache <type>', "paper suite: the kit's KV cache, f32 | f16 (default: each backend's own: f16 on native-cpu-f16, f32 on native-cpu)", kvCacheType)
     .option('--model <file>', 'e2e suite: time this model file (llama2.c .bin, GGUF, Hugging Face folder) instead of stories260K and the synthetic model; llama.cpp beside it when it is GGUF')
     .option(
       '--paper-models <names>',
@@ -128,6 +129,7 @@ export function benchCommand(program: Command): void {
         progress: progressBar(o.progress !== false),
         contended: Boolean(o.contended),
         paperModels: o.paperModels,
+        kvCache: o.kvCache,
         model: o.model,
       });
       if (o.svg) {

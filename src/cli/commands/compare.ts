@@ -37,6 +37,7 @@ export function compareCommand(program: Command): void {
         prompts,
         steps: o.steps,
         ...methodSettingOf(o),
+        kvCache: o.kvCache,
       });
       if (o.json) {
         printJson({ ...summary, backend: backend.name, rows });

@@ -35,12 +35,14 @@ export function generateCommand(program: Command): void {
         temperature: o.temperature,
         topp: o.topp,
         seed: o.seed,
+        kvCache: o.kvCache,
       });
       const r = g.result;
       if (o.json) {
         printJson({
           ...g.summary,
           backend: { name: backend.name, ...backend.info() },
+          kv_cache: r.kvCache,
           model: { source: model.source, fingerprint: model.fingerprint },
           prompt: o.prompt,
           prompt_tokens: r.promptTokens,
