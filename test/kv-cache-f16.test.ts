@@ -159,6 +159,31 @@ describe('decoders with an F16 cache', () => {
     expect(got.kc.slice(pos0 * s.kvDim, (pos0 + count) * s.kvDim).some((w) => w !== 0)).toBe(true);
   });
 
+  // native-cpu's single-token attention streams the cache by positions (phases over rows,
+  // threads engaged from about 1,000 positions here), its prefillLayer runs one head at a
+  // time: both must give the same bits, at long contexts too, for both cache types.
+  for (const kv of ['f32', 'f16'] as const) {
+    it(`native-cpu prefillLayer at 1,500 positions equals the per-token kernels, bit for bit (${kv} cache)`, () => {
+      const big = syntheticModel({ dim: 1024, hiddenDim: 48, nLayers: 1, nHeads: 16, nKvHeads: 4, vocabSize: 4, seqLen: 1504 }, 3);
+      const s = layerShape(big.config);
+      const rng = new Rng(8);
+      const pos0 = 1500;
+      const count = 3;
+      const prior = normals(rng, pos0 * s.kvDim);
+      const run = (f: NonNullable<Kernels['prefillLayer']>) => {
+        const x = normals(new Rng(4), count * s.dim);
+        const a = new Float32Array(count * s.hiddenDim);
+        const kc = allocKv(kv, big.config.seqLen * s.kvDim);
+        const vc = allocKv(kv, big.config.seqLen * s.kvDim);
+        writeKvRow(kc, 0, prior);
+        writeKvRow(vc, 0, prior.map((v) => -0.5 * v));
+        f(x, a, big.weights.layers[0], kc, vc, pos0, count, s);
+        return { x: Array.from(x), a: Array.from(a), kc: Array.from(widenKv(kc).subarray(pos0 * s.kvDim)) };
+      };
+      expect(run(nativeF32.prefillLayer!.bind(nativeF32))).toEqual(run(prefillLayerWith(nativeF32)));
+    });
+  }
+
   it('stories260K on native-cpu-f16: the F16 cache holds half the bytes and generation stays in step with the float32 cache', () => {
     const { model: m } = stories();
     const prompt = [1, 403, 407, 261, 378, 32];

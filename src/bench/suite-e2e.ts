@@ -7,6 +7,7 @@
 // then runs in interleaved rounds — one token of each method per round — so noise
 // on the shared machine hits every method alike.
 
+import { copyKvRows } from '../core/kv-cache.js';
 import type { Backend } from '../core/kernels.js';
 import { Decoder } from '../reference/decoder.js';
 import { type Model, kvDim } from '../core/model.js';
@@ -81,8 +82,8 @@ export function runE2eSuite(b: Backend, fullModel: Model, o: E2eOptions): BenchR
   const states = cases.map((x) => {
     const dec = new Decoder(model, b.kernels);
     for (let l = 0; l < c.nLayers; l++) {
-      dec.keyCache[l].set(base.keyCache[l].subarray(0, n * kvDim(c)));
-      dec.valueCache[l].set(base.valueCache[l].subarray(0, n * kvDim(c)));
+      copyKvRows(dec.keyCache[l], base.keyCache[l], n * kvDim(c));
+      copyKvRows(dec.valueCache[l], base.valueCache[l], n * kvDim(c));
     }
     return { ...x, dec, pos: n, token: first };
   });

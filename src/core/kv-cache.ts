@@ -131,3 +131,13 @@ export function f32Kv(cache: KvRows, who: string): Float32Array {
   if (cache instanceof Float32Array) return cache;
   throw new TypeError(`${who} reads float32 KV caches only, got F16 words`);
 }
+
+/**
+ * dst[0, n) = src[0, n) for two caches of the same type (a decoder forked from another's
+ * prompt). Typed-array `set` between a Float32Array and a Uint16Array would convert the
+ * numbers silently, so caches of different types are refused.
+ */
+export function copyKvRows(dst: KvRows, src: KvRows, n: number): void {
+  if (kvTypeOf(dst) !== kvTypeOf(src)) throw new TypeError(`cannot copy a ${kvTypeOf(src)} KV cache into a ${kvTypeOf(dst)} one`);
+  dst.set(src.subarray(0, n));
+}

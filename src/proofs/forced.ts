@@ -8,6 +8,7 @@
 // checks it bit for bit) at a fraction of the cost: P + G·(methods + 1) forward passes
 // instead of (P + G)·methods.
 
+import { copyKvRows } from '../core/kv-cache.js';
 import type { Model } from '../core/model.js';
 import { compareLogits } from '../reference/compare.js';
 import { Decoder, FfnUsage } from '../reference/decoder.js';
@@ -70,8 +71,8 @@ function densePass(model: Model, text: ForcedText): { after: Decoder; dense: Flo
 function fork(model: Model, src: Decoder, positions: number): Decoder {
   const d = new Decoder(model, src.kernels);
   const width = src.keyCache[0].length / model.config.seqLen;
-  src.keyCache.forEach((k, l) => d.keyCache[l].set(k.subarray(0, positions * width)));
-  src.valueCache.forEach((v, l) => d.valueCache[l].set(v.subarray(0, positions * width)));
+  src.keyCache.forEach((k, l) => copyKvRows(d.keyCache[l], k, positions * width));
+  src.valueCache.forEach((v, l) => copyKvRows(d.valueCache[l], v, positions * width));
   return d;
 }
 
