@@ -17,6 +17,10 @@ export type { FfnKind, FfnWeights, HalfLoad, KeepHalf, LayerWeights, Model, Mode
 // fillPendingWeights / fillStoredHalf: the float32 values of a `wordsOnly` load, for code that reads them itself.
 export { FFN_KINDS, fillPendingWeights, fillStoredHalf, headSize, isGated, kvDim, storedHalf } from './core/model.js';
 export { UserError } from './errors.js';
+// The KV cache's element type (float32 or F16 words): what a backend of your own declares in
+// Kernels.kvCacheTypes, and the helpers to write and read such a cache.
+export type { KvRows, KvType } from './core/kv-cache.js';
+export { KV_TYPES, allocKv, f16Table, kvTypeOf, widenKv, writeKvRow } from './core/kv-cache.js';
 
 // Models and tokenizers.
 export { DEFAULT_MODEL, DEFAULT_TOKENIZER, defaultModelDir, embeddedModelDir, goldenFile, loadModel, loadModelFiles } from './models/discovery.js';
@@ -32,6 +36,7 @@ export type { GenerateTextOptions, MethodComparison, MethodRunOptions, PromptCom
 export { generate, generatedText } from './reference/generate.js';
 export type { GenerateOptions, GenerationResult, LayerDensity } from './reference/generate.js';
 export { Decoder } from './reference/decoder.js';
+export type { DecoderOptions } from './reference/decoder.js';
 export { Sampler } from './reference/sampler.js';
 export { DEFAULT_CETT, DEFAULT_GRIFFIN_DENSITY, parseMethod, policyFactory, prepareMethod, resolveThresholds } from './reference/methods.js';
 export type { MethodSetting, MethodSummary, ResolvedThresholds } from './reference/methods.js';
