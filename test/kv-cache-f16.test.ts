@@ -161,10 +161,12 @@ describe('decoders with an F16 cache', () => {
 
   // native-cpu's single-token attention streams the cache by positions (phases over rows,
   // threads engaged from about 1,000 positions here), its prefillLayer runs one head at a
-  // time: both must give the same bits, at long contexts too, for both cache types.
+  // time; its single-token down projection shares 1,100 neurons between threads by groups
+  // of 64 rows, the prefill's rowSumBlock by columns: all must give the same bits, at long
+  // contexts too, for both cache types.
   for (const kv of ['f32', 'f16'] as const) {
     it(`native-cpu prefillLayer at 1,500 positions equals the per-token kernels, bit for bit (${kv} cache)`, () => {
-      const big = syntheticModel({ dim: 1024, hiddenDim: 48, nLayers: 1, nHeads: 16, nKvHeads: 4, vocabSize: 4, seqLen: 1504 }, 3);
+      const big = syntheticModel({ dim: 1024, hiddenDim: 1100, nLayers: 1, nHeads: 16, nKvHeads: 4, vocabSize: 4, seqLen: 1504 }, 3);
       const s = layerShape(big.config);
       const rng = new Rng(8);
       const pos0 = 1500;

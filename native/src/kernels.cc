@@ -150,13 +150,55 @@ static void rowSumRange(const RowSum& s, float* out, int64_t c0, int64_t c1, con
   }
 }
 
-// Threads split the *columns* (16-float aligned, so no two threads write one
-// cache line): every thread reads its slice of every row, and the summation order
-// of each output element does not depend on the thread count.
+// One group of terms [k0, k1) summed into acc[0, len), columns c0.. of every row: an FMA
+// chain from 0 per element, four rows at a time (rowSumRange's loop for one group).
+static void groupSum(const RowSum& s, float* acc, int64_t k0, int64_t k1, int64_t c0, int64_t len) {
+  const Prims& p = P(s.wt);
+  auto row = [&](int64_t k) { return wat(s.base, s.wt, (s.idx ? s.idx[k] : k) * s.stride + c0); };
+  std::fill(acc, acc + len, 0.0f);
+  int64_t k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    const void* r[4];
+    const void* next[4];
+    for (int q = 0; q < 4; q++) {
+      r[q] = row(k + q);
+      next[q] = row(std::min(k + 4 + q, s.nterms - 1));
+    }
+    p.axpy4(acc, r, s.w + k, len, next);
+  }
+  for (; k < k1; k++) p.axpy1(acc, row(k), s.w[k], len);
+}
+
+// Two ways to share a row sum between threads, with the same bits (each output element is
+// the same chain of group sums either way, whatever the thread count):
+//  - by groups of terms, when there are enough of them: each thread streams whole rows
+//    front to back (its groups' rows, every column) into one sum per group, and the group
+//    sums are then added in order. Rows are read as the hardware prefetcher follows best;
+//  - by columns (16-float aligned, so no two threads write one cache line) otherwise:
+//    every thread reads its slice of every row. With 2 threads that is half of each row,
+//    2 KiB of an F16 row of 2,048 at the TinyLlama shape, a new stream every row: the dense
+//    down projection there read 14 GB/s this way against 30 GB/s for matvec.
 static void rowSum(const RowSum& s, float* out, int64_t dim, const float* bias) {
+  const int parts = partsFor(s.nterms * dim, 2);
+  const int64_t nGroups = (s.nterms + kGroup - 1) / kGroup;
+  if (parts > 1 && nGroups >= 2 * static_cast<int64_t>(pool().size())) {
+    thread_local std::vector<float> sums;
+    sums.resize(static_cast<size_t>(nGroups * dim));
+    float* gs = sums.data();
+    parallel(std::min<int64_t>(parts, nGroups), [&](int part, int n) {
+      int64_t g0, g1;
+      share(nGroups, part, n, 1, &g0, &g1);
+      for (int64_t g = g0; g < g1; g++) groupSum(s, gs + g * dim, g * kGroup, std::min(s.nterms, (g + 1) * kGroup), 0, dim);
+    });
+    const Prims& p = P(s.wt);
+    std::copy(gs, gs + dim, out);
+    for (int64_t g = 1; g < nGroups; g++) p.add(out, gs + g * dim, dim);
+    if (bias)
+      for (int64_t j = 0; j < dim; j++) out[j] += bias[j];
+    return;
+  }
   // 2 chunks per thread: each chunk streams a slice of every kept row, and slices
   // much shorter than a few KiB would restart the hardware prefetcher too often.
-  const int parts = partsFor(s.nterms * dim, 2);
   parallel(parts, [&](int part, int n) {
     int64_t b, e;
     share(dim, part, n, 16, &b, &e);
