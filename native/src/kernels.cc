@@ -316,7 +316,7 @@ static void attendHead(float* outH, const float* qh, const void* keyCache, const
 // So the bits are attendHead's whatever the thread count (the batched prefill, which
 // uses attendHead, stays bit-identical to token-by-token prefill). Measured on the 341 M
 // model at 1,536 positions (16 heads of 64, 24 layers, 2 threads): attention per token
-// 25 ms → see native/README.md.
+// 25 → 12 ms over a float32 cache, 25 → 9 ms over an F16 one (native/README.md).
 void attention(float* out, const float* q, const void* keyCache, const void* valueCache, WType kvt, int64_t pos,
                int64_t nHeads, int64_t nKvHeads, int64_t headSize, int64_t kvDim) {
   const Prims& p = P(kvt);
@@ -528,7 +528,7 @@ void ffnDown(float* out, const float* a, const FfnView& f, const int32_t* kept, 
 
 // The sliced FFN reads only kept rows of gate, up and downT: phase 1 computes the
 // kept activations (threads split the kept list), phase 2 the down projection
-// (threads split the columns). Cost is proportional to the number of kept neurons.
+// (rowSum). Cost is proportional to the number of kept neurons.
 void ffnSliced(float* out, const float* x, const FfnView& f, const int32_t* kept, int64_t count) {
   thread_local std::vector<float> act;
   act.resize(static_cast<size_t>(count));
