@@ -186,6 +186,20 @@ describe('decoders with an F16 cache', () => {
     });
   }
 
+  it('a key beyond F16 range ends generation with the one-line overflow error, in the batched prefill and token by token', () => {
+    const m = syntheticModel({ dim: 32, hiddenDim: 48, nLayers: 1, nHeads: 2, vocabSize: 8, seqLen: 16 }, 2);
+    m.weights.layers[0].wk = m.weights.layers[0].wk.map((w) => w * 1e5); // keys of order 1e5 > 65504
+    // native-cpu (float32 weights: an F16 backend could not hold these weights either) rounds
+    // the rows in its own prefillLayer; the reference, token by token, in writeKvRow.
+    for (const [K, prefillBlock] of [[nativeF32, undefined], [referenceKernels, 1]] as const) {
+      expect(() => generate(m, { promptTokens: [1, 2, 3, 4], steps: 6, policy: densePolicy(), kernels: K, kvCache: 'f16', prefillBlock })).toThrow(
+        /numerical overflow: a key or value .* does not fit the F16 KV cache/,
+      );
+    }
+    // The float32 cache holds them.
+    expect(() => generate(m, { promptTokens: [1, 2, 3, 4], steps: 6, policy: densePolicy(), kernels: nativeF32, kvCache: 'f32' })).not.toThrow();
+  });
+
   it('stories260K on native-cpu-f16: the F16 cache holds half the bytes and generation stays in step with the float32 cache', () => {
     const { model: m } = stories();
     const prompt = [1, 403, 407, 261, 378, 32];

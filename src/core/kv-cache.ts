@@ -15,7 +15,7 @@
 // F16's range (±65504) would turn into infinities; writing one is an error.
 
 import { UserError } from '../errors.js';
-import { f16ToF32, f32ToF16 } from '../models/dtypes.js';
+import { f16Values, f32ToF16 } from '../models/dtypes.js';
 
 export type KvType = 'f32' | 'f16';
 
@@ -55,14 +55,10 @@ export function writeKvRow(cache: KvRows, at: number, values: Float32Array): voi
 }
 
 /**
- * Index of the first word of cache[from, to) that is not a finite F16 value, or −1. A
- * backend that rounds K/V rows itself (native prefillLayer) is checked with it afterwards.
+ * Index of the first word of an F16 cache's [from, to) that is not a finite value, or −1.
+ * A backend that rounds K/V rows itself (native prefillLayer) is checked with it afterwards.
  */
-export function firstNonFiniteKv(cache: KvRows, from: number, to: number): number {
-  if (cache instanceof Float32Array) {
-    for (let i = from; i < to; i++) if (!Number.isFinite(cache[i])) return i;
-    return -1;
-  }
+export function firstNonFiniteKv(cache: Uint16Array, from: number, to: number): number {
   for (let i = from; i < to; i++) if ((cache[i] & 0x7c00) === 0x7c00) return i;
   return -1;
 }
@@ -74,16 +70,8 @@ export function kvOverflow(what: string): UserError {
   );
 }
 
-let f16Values: Float32Array | undefined;
-
-/** The float32 value of every F16 word (exact), built once. */
-export function f16Table(): Float32Array {
-  if (!f16Values) {
-    f16Values = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) f16Values[h] = f16ToF32(h);
-  }
-  return f16Values;
-}
+/** The float32 value of every F16 word (exact): the loaders' decoding table (src/models/dtypes.ts). */
+export const f16Table = f16Values;
 
 /**
  * The float32 values of a cache's first n elements (all by default): the cache itself, or

@@ -116,6 +116,11 @@ function f16Bits(): Uint32Array {
   return f16Table;
 }
 
+/** The float32 value of every float16 word, as one table (the same storage as f16Bits). */
+export function f16Values(): Float32Array {
+  return new Float32Array(f16Bits().buffer);
+}
+
 /** The 16-bit words of `bytes` (a view when aligned, else a copy); the host is little-endian, as the files. */
 function words(bytes: Uint8Array, n: number): Uint16Array {
   if (bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, n);

@@ -178,6 +178,7 @@ export function prefillPrompt(decoder: Decoder, tokens: number[], policy: FfnPol
  */
 function assertKvFits(keys: KvRows, values: KvRows, pos0: number, count: number, kvDim: number, layer: number): void {
   for (const cache of [keys, values]) {
+    if (!(cache instanceof Uint16Array)) continue; // a float32 cache holds what assertFiniteBlock checks
     const i = firstNonFiniteKv(cache, pos0 * kvDim, (pos0 + count) * kvDim);
     if (i >= 0) throw kvOverflow(`layer ${layer}, position ${Math.floor(i / kvDim)}`);
   }
